@@ -1,0 +1,167 @@
+"""Pipeline settings: YAML files validated with pydantic.
+
+``configs/base/pipeline.yaml`` is committed; ``configs/local/pipeline.yaml``
+(git-ignored) overrides it key by key on a lab machine. Relative paths in the
+settings are relative to the project root (the folder holding ``configs/``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from pipeline.errors import PipelineError
+
+PROJECT_ROOT = Path(os.environ.get("QSCRIBE_ROOT", Path(__file__).resolve().parent.parent))
+BASE_CONFIG = PROJECT_ROOT / "configs" / "base" / "pipeline.yaml"
+LOCAL_CONFIG = PROJECT_ROOT / "configs" / "local" / "pipeline.yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PathsConfig(_Strict):
+    """Where each zone lives."""
+
+    #: Restricted work area (0700): decoded audio, identified transcripts.
+    work: Path = Path("var/work")
+    #: Restricted key area (0700): encrypted crosswalks, voice profiles.
+    keys: Path = Path("var/keys")
+    #: Models assembled from PyPI packages (e.g. the two halves of Whisper base).
+    models: Path = Path("var/models")
+    #: Prefect's own home (database, logs); never holds transcript text.
+    prefect_home: Path = Path("var/prefect")
+    #: Run logs: ids, counts and timings only.
+    logs: Path = Path("var/logs")
+
+    def resolved(self, root: Path = PROJECT_ROOT) -> PathsConfig:
+        return PathsConfig(**{k: _under(root, v) for k, v in self.model_dump().items()})
+
+
+class IngestConfig(_Strict):
+    #: Shorter recordings are rejected as empty.
+    min_duration_s: float = 0.5
+    #: A recording whose loudest 100 ms stays below this level is all silence.
+    silence_dbfs: float = -55.0
+
+
+class AsrConfig(_Strict):
+    #: Engine name: faster_whisper (default) or openai_whisper.
+    engine: str = "faster_whisper"
+    #: A shipped model's name (see ``qscribe models list``) or a model folder/file path.
+    model: str = "base"
+    #: CTranslate2 compute type for faster_whisper (int8, int8_float32, float32).
+    compute_type: str = "int8"
+    #: 0 means one thread per CPU core.
+    cpu_threads: int = 0
+    language: str | None = "en"
+    beam_size: int = Field(5, ge=1, le=20)
+    vad_filter: bool = True
+    #: Off by default: conditioning on earlier text causes repetition loops on long files.
+    condition_on_previous_text: bool = False
+    word_timestamps: bool = True
+    #: Long recordings are cut at quiet points into pieces of about this length,
+    #: transcribed one by one (bounded memory; a crash loses at most one piece).
+    chunk_minutes: float = Field(10.0, ge=0.1)
+
+    @field_validator("engine")
+    @classmethod
+    def _known_engine(cls, v: str) -> str:
+        from pipeline.asr import ENGINES
+
+        if v not in ENGINES:
+            raise ValueError(f"Unknown asr.engine '{v}'. Available: {', '.join(ENGINES)}")
+        return v
+
+    @field_validator("compute_type")
+    @classmethod
+    def _known_compute(cls, v: str) -> str:
+        allowed = ("int8", "int8_float32", "int16", "float32", "float16", "default")
+        if v not in allowed:
+            raise ValueError(f"Unknown asr.compute_type '{v}'. Available: {', '.join(allowed)}")
+        return v
+
+
+class RunnerConfig(_Strict):
+    #: local: a thread pool in this process; dask: a Dask cluster through prefect-dask.
+    kind: Literal["local", "dask"] = "local"
+    #: Recordings processed at once (local) or Dask workers started (dask, no address).
+    workers: int = Field(1, ge=1)
+    #: Address of an existing Dask scheduler (tcp://host:8786); none starts a local cluster.
+    dask_address: str | None = None
+
+
+class Settings(_Strict):
+    paths: PathsConfig = PathsConfig()
+    ingest: IngestConfig = IngestConfig()
+    asr: AsrConfig = AsrConfig()
+    runner: RunnerConfig = RunnerConfig()
+
+
+def _under(root: Path, p: Path | str) -> Path:
+    p = Path(os.path.expandvars(str(p))).expanduser()
+    return p if p.is_absolute() else root / p
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PipelineError(f"{path}: config file not found.") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise PipelineError(
+            f"{path}:{where} is not valid YAML.", hint="Check indentation and colons."
+        ) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise PipelineError(f"{path}: expected a mapping of settings at the top level.")
+    return data
+
+
+def format_validation_error(source: str, exc: ValidationError) -> str:
+    """One line per problem: ``file: a.b: message``."""
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown setting (check the spelling)"
+        parts.append(f"{loc}: {msg}")
+    return f"{source}: " + "; ".join(parts)
+
+
+def load_settings(
+    *paths: str | Path | None, overrides: dict[str, Any] | None = None, root: Path = PROJECT_ROOT
+) -> Settings:
+    """Base config, then the local one if present, then ``paths``, then ``overrides``."""
+    data: dict[str, Any] = {}
+    sources = [BASE_CONFIG] + ([LOCAL_CONFIG] if LOCAL_CONFIG.is_file() else [])
+    sources += [Path(p) for p in paths if p]
+    names = []
+    for src in sources:
+        if src.is_file() or src not in (BASE_CONFIG,):
+            data = _merge(data, read_yaml(src))
+            names.append(str(src))
+    if overrides:
+        data = _merge(data, overrides)
+        names.append("command-line options")
+    try:
+        settings = Settings(**data)
+    except ValidationError as exc:
+        raise PipelineError(format_validation_error(" + ".join(names), exc)) from None
+    return settings.model_copy(update={"paths": settings.paths.resolved(root)})

@@ -1,0 +1,105 @@
+"""Text outputs of a transcript: txt (paragraphs with [hh:mm:ss] stamps), vtt, srt, json."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from pipeline.transcript import Segment, Transcript
+from pipeline.workdir import RESTRICTED_FILE, write_text
+
+#: A new paragraph starts after a pause this long, or when the speaker changes.
+PARAGRAPH_GAP_S = 2.0
+PARAGRAPH_MAX_S = 60.0
+
+
+def clock(t: float, sep: str = ".", ms: bool = True) -> str:
+    total_ms = round(max(t, 0.0) * 1000)
+    h, rem = divmod(total_ms, 3_600_000)
+    m, rem = divmod(rem, 60_000)
+    s, milli = divmod(rem, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{sep}{milli:03d}" if ms else f"{h:02d}:{m:02d}:{s:02d}"
+
+
+def speaker_labels(t: Transcript) -> dict[str, str]:
+    """Speaker id -> printed label (``MEMBER-3``), from the transcript's speaker list."""
+    return {s["id"]: s.get("label") or s["id"] for s in t.speakers if "id" in s}
+
+
+def _label_fn(t: Transcript) -> Callable[[Segment], str | None]:
+    labels = speaker_labels(t)
+    return lambda seg: labels.get(seg.speaker, seg.speaker) if seg.speaker else None
+
+
+def paragraphs(t: Transcript) -> list[tuple[float, str | None, str]]:
+    """(start, label, text) paragraphs: a turn, split at long pauses."""
+    label_of = _label_fn(t)
+    out: list[tuple[float, str | None, list[str]]] = []
+    last_end, para_start = -1e9, 0.0
+    for seg in t.segments:
+        text = seg.text.strip()
+        if not text:
+            continue
+        label = label_of(seg)
+        if (
+            not out
+            or label != out[-1][1]
+            or seg.start - last_end >= PARAGRAPH_GAP_S
+            or seg.start - para_start >= PARAGRAPH_MAX_S
+        ):
+            out.append((seg.start, label, []))
+            para_start = seg.start
+        out[-1][2].append(text)
+        last_end = seg.end
+    return [(start, label, " ".join(parts)) for start, label, parts in out]
+
+
+def to_txt(t: Transcript) -> str:
+    lines = []
+    for start, label, text in paragraphs(t):
+        who = f"{label}: " if label else ""
+        lines.append(f"[{clock(start, ms=False)}] {who}{text}")
+    return "\n\n".join(lines) + "\n"
+
+
+def to_vtt(t: Transcript) -> str:
+    label_of = _label_fn(t)
+    cues = ["WEBVTT", ""]
+    for seg in t.segments:
+        if not seg.text.strip():
+            continue
+        label = label_of(seg)
+        voice = f"<v {label}>" if label else ""
+        cues += [f"{clock(seg.start)} --> {clock(seg.end)}", f"{voice}{seg.text.strip()}", ""]
+    return "\n".join(cues)
+
+
+def to_srt(t: Transcript) -> str:
+    label_of = _label_fn(t)
+    cues: list[str] = []
+    for seg in t.segments:
+        if not seg.text.strip():
+            continue
+        label = label_of(seg)
+        who = f"{label}: " if label else ""
+        cues.append(
+            f"{len(cues) + 1}\n{clock(seg.start, ',')} --> {clock(seg.end, ',')}\n"
+            f"{who}{seg.text.strip()}\n"
+        )
+    return "\n".join(cues)
+
+
+WRITERS: dict[str, Callable[[Transcript], str]] = {
+    "json": Transcript.to_json,
+    "txt": to_txt,
+    "vtt": to_vtt,
+    "srt": to_srt,
+}
+
+
+def write_all(
+    t: Transcript, folder: str | Path, stem: str = "transcript", mode: int = RESTRICTED_FILE
+) -> list[Path]:
+    """Write every format atomically into ``folder``; returns the paths."""
+    folder = Path(folder)
+    return [write_text(folder / f"{stem}.{ext}", fn(t), mode) for ext, fn in WRITERS.items()]

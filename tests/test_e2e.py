@@ -1,0 +1,237 @@
+"""The command line as an RA runs it: offline, killed and resumed, against a server.
+
+Each test starts ``qscribe`` in a fresh process with its own PREFECT_HOME, so
+Prefect runs in its real ephemeral mode (or against a real server) and what it
+stores can be inspected afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, write_config
+
+pytestmark = pytest.mark.slow
+
+
+def qscribe(
+    config: Path, *args: str, env: dict | None = None, net: list[str] | None = None, **kw
+) -> subprocess.CompletedProcess:
+    cmd = [*(net or []), sys.executable, "-m", "flows.cli", "--config", str(config), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, timeout=600, **kw)
+
+
+def no_network_prefix() -> list[str]:
+    """Run in a new network namespace with only loopback up (Prefect's local API uses it)."""
+    if not shutil.which("unshare"):
+        pytest.fail("unshare (util-linux) is needed to prove the pipeline runs offline")
+    for flags in (["-n"], ["-rn"]):
+        probe = subprocess.run(["unshare", *flags, "true"], capture_output=True)
+        if probe.returncode == 0:
+            return ["unshare", *flags, "sh", "-c", 'ip link set lo up 2>/dev/null; exec "$@"', "sh"]
+    pytest.skip("this machine does not allow network namespaces (unshare -n)")
+
+
+def phrases(text: str, n: int = 3) -> set[str]:
+    words = re.findall(r"[a-z']+", text.lower())
+    return {" ".join(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+def files_containing(folder: Path, needles: set[str]) -> dict[str, list[str]]:
+    hits: dict[str, list[str]] = {}
+    for p in folder.rglob("*"):
+        if p.is_file():
+            blob = p.read_bytes().lower()
+            found = [n for n in needles if n.encode() in blob]
+            if found:
+                hits[str(p)] = found[:3]
+    return hits
+
+
+def all_files(*folders: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(f)): p.read_bytes()
+        for f in folders
+        for p in sorted(f.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_offline_run_keeps_text_out_of_prefect_and_telemetry(tmp_path, conversation, models_dir):
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    shutil.copy(conversation[0], incoming / "focus-group-3.wav")
+    (incoming / "broken.m4a").write_bytes(os.urandom(2048))
+    prefect_home = tmp_path / "prefect"
+    config = write_config(tmp_path, models_dir, prefect_home=prefect_home)
+    home = tmp_path / "home"
+    env = {**os.environ, "HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache")}
+    env.pop("ORT_DISABLE_TELEMETRY", None)  # the pipeline must set it itself
+    env.pop("PREFECT_HOME", None)
+    out = tmp_path / "out"
+
+    proc = qscribe(
+        config, "transcribe", str(incoming), "--out", str(out), env=env, net=no_network_prefix()
+    )
+    assert proc.returncode == 1, proc.stderr[-3000:]  # one file failed, the batch finished
+    assert "focus-group-3.wav" in proc.stdout and "done" in proc.stdout
+    failure = [line for line in proc.stdout.splitlines() if line.startswith("broken.m4a")]
+    assert len(failure) == 1 and "cannot be decoded" in failure[0]
+
+    txt = (out / "focus-group-3" / "transcript.txt").read_text()
+    assert "Delgado" in txt or "Riverside" in txt
+    spoken = phrases(
+        json.loads((out / "focus-group-3" / "transcript.json").read_text())["segments"][1]["text"]
+    ) | phrases(txt)
+    assert len(spoken) > 20
+
+    # Prefect's home (database, logs, settings) holds none of the transcript.
+    assert prefect_home.is_dir() and any(prefect_home.iterdir())
+    assert files_containing(prefect_home, spoken) == {}
+    # Nor do the run logs or what was printed.
+    assert files_containing(tmp_path / "logs", spoken) == {}
+    assert not any(p in (proc.stdout + proc.stderr).lower() for p in spoken)
+    # onnxruntime's telemetry store was never created (its VAD session ran).
+    assert not (home / ".cache" / "Microsoft").exists()
+
+    # The restricted work area: 0700 folders, 0600 files.
+    work = tmp_path / "work"
+    for p in [work, *work.rglob("*")]:
+        want = 0o700 if p.is_dir() else 0o600
+        assert p.stat().st_mode & 0o777 == want, p
+
+
+def test_killed_batch_resumes_to_identical_outputs(tmp_path, conversation, real, models_dir):
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    shutil.copy(real / "ms_pyannote_sample.16k.wav", incoming / "a-call.wav")
+    shutil.copy(conversation[0], incoming / "b-group.wav")
+
+    def setup(name):
+        root = tmp_path / name
+        return write_config(
+            root, models_dir, prefect_home=root / "prefect", chunk_minutes=0.15
+        ), root
+
+    ref_cfg, ref_root = setup("uninterrupted")
+    done = qscribe(ref_cfg, "transcribe", str(incoming), "--out", str(ref_root / "out"), "--quiet")
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    cfg, root = setup("killed")
+    cmd = [
+        sys.executable,
+        "-m",
+        "flows.cli",
+        "--config",
+        str(cfg),
+        "transcribe",
+        str(incoming),
+        "--out",
+        str(root / "out"),
+        "--quiet",
+    ]
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    deadline = time.time() + 300
+    try:
+        while time.time() < deadline and proc.poll() is None:
+            if list((root / "work").glob("a-call/02_asr/chunks/*.json")):
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, "the run ended before it could be killed"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # like a power cut: no cleanup runs
+        proc.wait()
+    assert not (root / "out" / "b-group").exists()
+
+    again = qscribe(cfg, "transcribe", str(incoming), "--out", str(root / "out"), "--quiet")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "resumed" in again.stdout
+    assert all_files(root / "out") == all_files(ref_root / "out")
+    leftovers = [p for p in root.rglob("*") if ".tmp-" in p.name]
+    assert leftovers == []
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_runs_against_a_running_prefect_server(tmp_path, real, models_dir):
+    server_home = tmp_path / "server-home"
+    port = free_port()
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(server_home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_UI_ENABLED": "false",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "prefect",
+            "server",
+            "start",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    api = f"http://127.0.0.1:{port}/api"
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"{api}/health", timeout=2)
+                break
+            except OSError:
+                assert time.time() < deadline, "Prefect server did not start"
+                assert server.poll() is None, "Prefect server exited"
+                time.sleep(0.5)
+        incoming = tmp_path / "in"
+        incoming.mkdir()
+        shutil.copy(real / "ss_jfk.16k.wav", incoming / "jfk.wav")
+        config = write_config(tmp_path, models_dir, prefect_home=tmp_path / "client-home")
+        proc = qscribe(
+            config,
+            "transcribe",
+            str(incoming),
+            "--out",
+            str(tmp_path / "out"),
+            "--quiet",
+            env={**os.environ, "PREFECT_API_URL": api},
+        )
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        req = urllib.request.Request(
+            f"{api}/flow_runs/filter",
+            data=b"{}",
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        runs = json.loads(urllib.request.urlopen(req, timeout=10).read())
+        assert [r["state_type"] for r in runs] == ["COMPLETED"]
+        spoken = phrases((tmp_path / "out" / "jfk" / "transcript.txt").read_text())
+        assert files_containing(server_home, spoken) == {}
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)

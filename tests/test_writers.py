@@ -1,0 +1,48 @@
+from pipeline.transcript import Segment, Source, Transcript, Word
+from pipeline.writers import clock, to_srt, to_txt, to_vtt, write_all
+
+
+def transcript(with_speakers=False):
+    segs = [
+        Segment(0, 0.0, 2.5, "Hello and welcome.", [Word(0.0, 0.5, "Hello", 0.9)]),
+        Segment(1, 2.6, 4.0, "Thanks for having me."),
+        Segment(2, 3725.2, 3727.0, "Later on."),
+    ]
+    speakers = []
+    if with_speakers:
+        for s, spk in zip(segs, ["S0", "S1", "S1"], strict=False):
+            s.speaker = spk
+        speakers = [{"id": "S0", "label": "FACILITATOR"}, {"id": "S1", "label": "MEMBER-3"}]
+    return Transcript("s1", Source("a.wav", "0" * 64, 3727.0), "en", segs, speakers)
+
+
+def test_clock():
+    assert clock(3725.2) == "01:02:05.200"
+    assert clock(3725.2, ",") == "01:02:05,200"
+    assert clock(65.4, ms=False) == "00:01:05"
+
+
+def test_txt_paragraphs_with_stamps():
+    txt = to_txt(transcript())
+    assert txt == "[00:00:00] Hello and welcome. Thanks for having me.\n\n[01:02:05] Later on.\n"
+    txt = to_txt(transcript(with_speakers=True))
+    assert txt.splitlines()[0] == "[00:00:00] FACILITATOR: Hello and welcome."
+    assert txt.splitlines()[2] == "[00:00:02] MEMBER-3: Thanks for having me."
+
+
+def test_vtt_and_srt():
+    vtt = to_vtt(transcript(with_speakers=True))
+    assert vtt.startswith("WEBVTT\n\n00:00:00.000 --> 00:00:02.500\n<v FACILITATOR>Hello")
+    srt = to_srt(transcript())
+    assert srt.startswith("1\n00:00:00,000 --> 00:00:02,500\nHello and welcome.\n")
+    assert "\n3\n01:02:05,200 --> 01:02:07,000\nLater on.\n" in srt
+
+
+def test_write_all(tmp_path):
+    paths = write_all(transcript(), tmp_path)
+    assert sorted(p.name for p in paths) == [
+        "transcript.json",
+        "transcript.srt",
+        "transcript.txt",
+        "transcript.vtt",
+    ]
