@@ -17,7 +17,19 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-REAL = Path(os.environ.get("QSCRIBE_REAL_DATA", ROOT.parent / "shared" / "data" / "real"))
+
+
+def _find_real() -> Path:
+    """../shared/data/real next to the checkout (or above it), or QSCRIBE_REAL_DATA."""
+    if os.environ.get("QSCRIBE_REAL_DATA"):
+        return Path(os.environ["QSCRIBE_REAL_DATA"])
+    for parent in ROOT.parents:
+        if (parent / "shared" / "data" / "real").is_dir():
+            return parent / "shared" / "data" / "real"
+    return ROOT.parent / "shared" / "data" / "real"
+
+
+REAL = _find_real()
 _SESSION_TMP = Path(tempfile.mkdtemp(prefix="qscribe-tests-"))
 
 from flows.env import FORCED  # noqa: E402  (no prefect import)
