@@ -55,7 +55,9 @@ def summary_table(rows: list[dict[str, Any]]) -> str:
             _fmt_duration(r["duration"]),
             f"{r['seconds']:.1f}",
             f"{r['rtf']:.3f}" if r["rtf"] is not None else "-",
-            r["status"] + (f": {r['error']}" if r["error"] else ""),
+            r["status"]
+            + (f": {r['error']}" if r["error"] else "")
+            + (", check speakers" if r.get("review") else ""),
         )
         for r in rows
     ]
@@ -99,6 +101,14 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
         f"\n{done} of {len(rows)} recording(s) transcribed into {out}"
         f"{f'; {len(failed)} failed (see status above)' if failed else ''}."
     )
+    reviews = [r["review"] for r in rows if r.get("review")]
+    if reviews:
+        print(
+            "\nSpeakers to check: fill in role/person in each file below, then run the same"
+            " command again (only speaker labelling reruns):"
+        )
+        for path in reviews:
+            print(f"  {path}")
     print(f"Work area (restricted): {cfg.paths.work}   run log: {log}")
     return EXIT_FAILED if failed else 0
 

@@ -22,6 +22,7 @@ from flows.env import settings_of
 from pipeline import stages
 from pipeline.errors import PipelineError
 from pipeline.ingest import wav_duration
+from pipeline.manifest import SessionManifest, load_manifest
 from pipeline.progress import AudioBar
 from pipeline.workdir import RESTRICTED_FILE, write_text
 
@@ -72,9 +73,35 @@ def asr_task(session_id: str, opts: dict[str, Any], show_progress: bool = True) 
     return _log(guarded("transcribe", session.root, run))
 
 
+def _manifest(path: str | None) -> SessionManifest | None:
+    return load_manifest(path) if path else None
+
+
+@task(name="diarize", **TASK_OPTS)
+def diarize_task(session_id: str, manifest: str | None, opts: dict[str, Any]) -> dict[str, Any]:
+    cfg = settings_of(opts)
+    session = stages.open_session(cfg, session_id)
+    return _log(
+        guarded(
+            "diarize", session.root, lambda: stages.run_diarize(session, cfg, _manifest(manifest))
+        )
+    )
+
+
+@task(name="speakers", **TASK_OPTS)
+def roles_task(session_id: str, manifest: str | None, opts: dict[str, Any]) -> dict[str, Any]:
+    cfg = settings_of(opts)
+    session = stages.open_session(cfg, session_id)
+    return _log(
+        guarded(
+            "speakers", session.root, lambda: stages.run_roles(session, cfg, _manifest(manifest))
+        )
+    )
+
+
 @task(name="export", **TASK_OPTS)
 def export_task(session_id: str, out: str, opts: dict[str, Any]) -> dict[str, Any]:
     cfg = settings_of(opts)
     session = stages.open_session(cfg, session_id)
-    transcript = session.root / "02_asr" / "transcript.json"
+    transcript = stages.final_transcript(session)
     return _log(guarded("export", session.root, lambda: stages.run_export(transcript, out)))

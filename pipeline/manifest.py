@@ -81,6 +81,9 @@ class SessionManifest(_Strict):
     expected_speakers: int | SpeakerBounds | None = None
     #: A shared roster file whose people/organizations/places are added to these.
     roster: Path | None = None
+    #: People from the shared roster who are not in this recording: protected by
+    #: de-identification, not expected among the voices (filled by ``load_manifest``).
+    roster_people: list[Person] = Field(default_factory=list)
 
     @field_validator("session_id")
     @classmethod
@@ -99,6 +102,11 @@ class SessionManifest(_Strict):
         if dupes:
             raise ValueError(f"people ids must be unique; repeated: {', '.join(dupes)}")
         return self
+
+    def protected_people(self) -> list[Person]:
+        """Everyone whose name de-identification must remove: participants, then the roster."""
+        ids = {p.id for p in self.people}
+        return self.people + [p for p in self.roster_people if p.id not in ids]
 
     def speaker_bounds(self) -> tuple[int, int]:
         """(min, max) number of voices expected in the recording."""
@@ -127,7 +135,7 @@ def load_manifest(path: str | Path) -> SessionManifest:
     if manifest.roster:
         roster = load_roster(base / manifest.roster)
         known = {p.id for p in manifest.people}
-        manifest.people += [p for p in roster.people if p.id not in known]
+        manifest.roster_people = [p for p in roster.people if p.id not in known]
         manifest.organizations += roster.organizations
         manifest.places += roster.places
     return manifest

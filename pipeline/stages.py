@@ -8,6 +8,7 @@ checkpoint key matches. The Prefect flows call these and nothing else.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 import time
@@ -36,6 +37,8 @@ from pipeline.writers import write_all
 logger = logging.getLogger(__name__)
 
 INGEST_VERSION = 1
+DIARIZE_VERSION = 1
+ROLES_VERSION = 1
 
 #: Audio and video formats the batch flow picks up from a folder.
 MEDIA_SUFFIXES = {
@@ -154,8 +157,171 @@ def run_asr(session: SessionDir, cfg: Settings, progress: Progress | None = None
     )
 
 
+def speaker_bounds(manifest: SessionManifest | None) -> tuple[int, int]:
+    """Voices the clustering may find: an exact count is enforced, a range only capped."""
+    if manifest is None:
+        return 1, 10
+    lo, hi = manifest.speaker_bounds()
+    return (lo, hi) if isinstance(manifest.expected_speakers, int) else (1, hi)
+
+
+def run_diarize(
+    session: SessionDir, cfg: Settings, manifest: SessionManifest | None
+) -> StageResult:
+    """Who spoke when: ``03_speakers/diarization.json`` (skipped when already done)."""
+    from pipeline.diarize import get_diarizer
+    from pipeline.ingest import open_wav
+
+    started = time.monotonic()
+    audio_rec = session.read_record("audio") or {}
+    bounds = speaker_bounds(manifest)
+    dcfg = cfg.diarization.model_dump(mode="json", exclude={"cpu_threads", "enabled"})
+    key = stage_key("diarize", DIARIZE_VERSION, audio_rec.get("key"), dcfg, bounds)
+    folder = session.stage("speakers")
+    cached = session.is_done("speakers", key)
+    if not cached:
+        session.invalidate_from("speakers")
+        audio = open_wav(session.root / "01_audio" / "audio.wav")
+        result = get_diarizer(cfg.diarization).diarize(audio, *bounds)
+        write_json(folder / "diarization.json", result.to_dict())
+        session.mark_done(
+            "speakers",
+            key,
+            ["diarization.json"],
+            seconds=round(time.monotonic() - started, 3),
+            voices=len(result.voices),
+            turns=len(result.turns),
+        )
+    rec = session.read_record("speakers") or {}
+    return StageResult(
+        session.session_id,
+        "diarize",
+        str(folder / "diarization.json"),
+        cached,
+        0.0 if cached else round(time.monotonic() - started, 3),
+        {"voices": rec.get("voices"), "turns": rec.get("turns")},
+    )
+
+
+def enrollment_inputs(manifest: SessionManifest | None, cfg: Settings, embedding: str) -> list[Any]:
+    """What enrolled voices depend on (clip and profile hashes): part of the roles key."""
+    from pipeline.voices import profile_path
+
+    inputs: list[Any] = []
+    for person in manifest.people if manifest else []:
+        profile = profile_path(cfg.paths.keys, embedding, person.voice_profile or person.id)
+        clips = [sha256_file(c) if Path(c).is_file() else f"missing:{c}" for c in person.enrollment]
+        if clips or profile.is_file():
+            inputs.append([person.id, clips, None if clips else sha256_file(profile)])
+    return inputs
+
+
+def enroll_people(
+    manifest: SessionManifest | None, cfg: Settings, embedding: str
+) -> tuple[dict[str, Any], list[str]]:
+    """Enrolled voices of the manifest's people, and one-line problems with their clips."""
+    from pipeline.diarize import get_diarizer
+    from pipeline.voices import enroll
+
+    enrolled: dict[str, Any] = {}
+    problems: list[str] = []
+    for person in manifest.people if manifest else []:
+        vec, issues = enroll(
+            person,
+            lambda clips: get_diarizer(cfg.diarization).embed(clips),
+            embedding,
+            make_dir(cfg.paths.keys),
+        )
+        problems += issues
+        if vec is not None:
+            enrolled[person.id] = vec
+    return enrolled, problems
+
+
+def run_roles(session: SessionDir, cfg: Settings, manifest: SessionManifest | None) -> StageResult:
+    """Speakers on every word, roles and labels: ``04_roles/transcript.json`` (+ review file)."""
+    from pipeline.diarize import Diarization
+    from pipeline.labels import LabelRegistry
+    from pipeline.review import read_answers, write_review
+    from pipeline.roles import apply_roles, assign_roles, label_voices, needs_review
+    from pipeline.speakers import assign_speakers
+
+    started = time.monotonic()
+    folder = session.stage("roles")
+    review_path = folder / "speakers.review.yaml"
+    answers = read_answers(review_path, manifest)
+    diar_path = session.root / "03_speakers" / "diarization.json"
+    diarization = Diarization.from_dict(json.loads(diar_path.read_text(encoding="utf-8")))
+    embedding = diarization.embedding or cfg.diarization.embedding
+    key = stage_key(
+        "roles",
+        ROLES_VERSION,
+        (session.read_record("asr") or {}).get("key"),
+        (session.read_record("speakers") or {}).get("key"),
+        manifest.model_dump(mode="json") if manifest else None,
+        answers,
+        enrollment_inputs(manifest, cfg, embedding),
+        cfg.roles.model_dump(),
+    )
+    cached = session.is_done("roles", key)
+    if not cached:
+        session.invalidate_from("roles")
+        enrolled, problems = enroll_people(manifest, cfg, embedding)
+        transcript = assign_speakers(
+            Transcript.load(session.root / "02_asr" / "transcript.json"), diarization
+        )
+        voices = assign_roles(transcript, diarization, manifest, enrolled, answers, cfg.roles)
+        known = [
+            (v.person, v.role)
+            for v in voices
+            if v.person and v.role in ("staff", "member", "facilitator")
+        ]
+        label_voices(voices, LabelRegistry(cfg.paths.keys).labels_for(known))
+        transcript = apply_roles(transcript, voices)
+        transcript.provenance.append(
+            {
+                "stage": "speakers",
+                "engine": diarization.engine,
+                "embedding": diarization.embedding,
+                "voices": len(voices),
+                "enrolled": len(enrolled),
+            }
+        )
+        write_json(folder / "transcript.json", transcript.to_dict())
+        reasons = problems + needs_review(voices, manifest, cfg.roles)
+        if reasons and manifest is not None:
+            write_review(review_path, transcript, voices, manifest, reasons, answers)
+        elif not answers:
+            review_path.unlink(missing_ok=True)
+        session.mark_done(
+            "roles",
+            key,
+            ["transcript.json"],
+            seconds=round(time.monotonic() - started, 3),
+            voices=len(voices),
+            review=bool(reasons and manifest is not None),
+            problems=len(problems),
+        )
+    rec = session.read_record("roles") or {}
+    review = str(review_path) if rec.get("review") else None
+    return StageResult(
+        session.session_id,
+        "roles",
+        str(folder / "transcript.json"),
+        cached,
+        0.0 if cached else round(time.monotonic() - started, 3),
+        {"voices": rec.get("voices"), "review": review},
+    )
+
+
+def final_transcript(session: SessionDir) -> Path:
+    """The most finished transcript of a session (with speakers when that stage ran)."""
+    roles = session.root / "04_roles" / "transcript.json"
+    return roles if session.read_record("roles") else session.root / "02_asr" / "transcript.json"
+
+
 def run_export(transcript_path: str | Path, out_root: str | Path) -> StageResult:
-    """Write json/txt/vtt/srt for a finished transcript into ``<out>/<session_id>/``."""
+    """Write json/txt/vtt/srt/MAXQDA for a finished transcript into ``<out>/<session_id>/``."""
     started = time.monotonic()
     transcript = Transcript.load(transcript_path)
     # Identified until the de-identification stage exists: keep it restricted.

@@ -48,6 +48,19 @@ class Segment:
 
 
 @dataclass
+class Turn:
+    """Consecutive segments of one speaker (what a QDA tool calls a contribution)."""
+
+    start: float
+    end: float
+    speaker: str | None
+    role: str | None
+    label: str | None
+    text: str
+    segment_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
 class Source:
     """The recording a transcript came from."""
 

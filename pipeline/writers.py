@@ -31,8 +31,8 @@ def _label_fn(t: Transcript) -> Callable[[Segment], str | None]:
     return lambda seg: labels.get(seg.speaker, seg.speaker) if seg.speaker else None
 
 
-def paragraphs(t: Transcript) -> list[tuple[float, str | None, str]]:
-    """(start, label, text) paragraphs: a turn, split at long pauses."""
+def paragraphs(t: Transcript, split_pauses: bool = True) -> list[tuple[float, str | None, str]]:
+    """(start, label, text) paragraphs: a turn, split at long pauses unless told not to."""
     label_of = _label_fn(t)
     out: list[tuple[float, str | None, list[str]]] = []
     last_end, para_start = -1e9, 0.0
@@ -44,8 +44,8 @@ def paragraphs(t: Transcript) -> list[tuple[float, str | None, str]]:
         if (
             not out
             or label != out[-1][1]
-            or seg.start - last_end >= PARAGRAPH_GAP_S
-            or seg.start - para_start >= PARAGRAPH_MAX_S
+            or (split_pauses and seg.start - last_end >= PARAGRAPH_GAP_S)
+            or (split_pauses and seg.start - para_start >= PARAGRAPH_MAX_S)
         ):
             out.append((seg.start, label, []))
             para_start = seg.start
@@ -89,11 +89,26 @@ def to_srt(t: Transcript) -> str:
     return "\n".join(cues)
 
 
+def to_maxqda(t: Transcript) -> str:
+    """MAXQDA focus-group import: one paragraph per turn, ``LABEL: text``.
+
+    MAXQDA codes each paragraph by the name before its first colon, so the header
+    lines carry no colon (text before the first speaker is left uncoded).
+    """
+    head = [f"Session {t.session_id}", f"Transcribed with qscribe, language {t.language}", ""]
+    body = [
+        f"{label or 'SPEAKER'}: {text}"
+        for _, label, text in paragraphs(t, split_pauses=not t.speakers)
+    ]
+    return "\n".join(head) + "\n" + "\n\n".join(body) + "\n"
+
+
 WRITERS: dict[str, Callable[[Transcript], str]] = {
     "json": Transcript.to_json,
     "txt": to_txt,
     "vtt": to_vtt,
     "srt": to_srt,
+    "maxqda.txt": to_maxqda,
 }
 
 

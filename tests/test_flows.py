@@ -34,7 +34,13 @@ def test_batch_isolates_bad_files_and_resumes(prefect_harness, batch_dir, tmp_pa
         assert rows[sid]["status"] == "done", rows[sid]
         assert rows[sid]["rtf"] > 0
         files = sorted(p.name for p in (out / sid).iterdir())
-        assert files == ["transcript.json", "transcript.srt", "transcript.txt", "transcript.vtt"]
+        assert files == [
+            "transcript.json",
+            "transcript.maxqda.txt",
+            "transcript.srt",
+            "transcript.txt",
+            "transcript.vtt",
+        ]
     assert "ask not what your country" in (out / "jfk" / "transcript.txt").read_text()
 
     before = (out / "jfk" / "transcript.json").read_bytes()

@@ -17,7 +17,8 @@ def test_example_manifest_merges_its_roster():
     assert m.session_id == "example-focus-group"
     assert m.kind == "member_focus_group"
     roles = {p.id: p.role for p in m.people}
-    assert roles["F01"] == "facilitator" and roles["S01"] == "staff"
+    assert roles["F01"] == "facilitator" and "S01" not in roles
+    assert [p.id for p in m.protected_people()][-1] == "S01"
     assert "Riverside Diner" in m.places
     assert m.speaker_bounds() == (3, 6)
 

@@ -1,5 +1,5 @@
 from pipeline.transcript import Segment, Source, Transcript, Word
-from pipeline.writers import clock, to_srt, to_txt, to_vtt, write_all
+from pipeline.writers import clock, to_maxqda, to_srt, to_txt, to_vtt, write_all
 
 
 def transcript(with_speakers=False):
@@ -42,7 +42,18 @@ def test_write_all(tmp_path):
     paths = write_all(transcript(), tmp_path)
     assert sorted(p.name for p in paths) == [
         "transcript.json",
+        "transcript.maxqda.txt",
         "transcript.srt",
         "transcript.txt",
         "transcript.vtt",
     ]
+
+
+def test_maxqda_focus_group_import():
+    text = to_maxqda(transcript(with_speakers=True))
+    lines = text.splitlines()
+    header = lines[: lines.index("")]
+    assert header and all(":" not in line for line in header), "MAXQDA would code header lines"
+    paragraphs = [p for p in text.split("\n\n") if p.strip()][1:]
+    assert paragraphs[0] == "FACILITATOR: Hello and welcome."
+    assert paragraphs[1].startswith("MEMBER-3: Thanks for having me. Later on.")

@@ -10,7 +10,7 @@ import numpy as np
 
 from pipeline.asr import AsrResult, Progress, has_module
 from pipeline.config import AsrConfig
-from pipeline.models import resolve_faster_whisper
+from pipeline.models import resolve_faster_whisper, weight_path
 from pipeline.transcript import Segment, Word, round_time
 
 
@@ -27,6 +27,8 @@ class FasterWhisperEngine:
 
         self.cfg = cfg
         self.model_info = resolve_faster_whisper(cfg.model, models_dir)
+        if cfg.vad_filter:
+            weight_path("silero_vad")  # faster-whisper loads it itself; check it first
         self.threads = cfg.cpu_threads or os.cpu_count() or 1
         self.model = WhisperModel(
             str(self.model_info.path),

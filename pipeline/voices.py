@@ -1,0 +1,70 @@
+"""Voice profiles: enrolled voices kept in the restricted key area and reused.
+
+A profile is the mean embedding of a person's enrollment clips, saved under the
+person id (``<keys>/voices/<embedding>/<id>.json``). A staff member enrolled once
+is recognised in every later session that lists the same id (or names the
+profile with ``voice_profile``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.errors import PipelineError
+from pipeline.ingest import ingest, read_wav
+from pipeline.manifest import Person
+from pipeline.workdir import make_dir, sha256_file, write_json
+
+logger = logging.getLogger(__name__)
+
+
+def profile_path(keys_dir: Path, embedding: str, profile_id: str) -> Path:
+    return keys_dir / "voices" / embedding / f"{profile_id}.json"
+
+
+def load_profile(keys_dir: Path, embedding: str, profile_id: str) -> np.ndarray | None:
+    path = profile_path(keys_dir, embedding, profile_id)
+    if not path.is_file():
+        return None
+    return np.asarray(json.loads(path.read_text())["embedding"], dtype=np.float32)
+
+
+def enroll(
+    person: Person, embed, embedding: str, keys_dir: Path
+) -> tuple[np.ndarray | None, list[str]]:
+    """The person's voice from their clips (saved as a profile), or their saved profile.
+
+    Returns the embedding (or None) and one-line problems with clips, which do not
+    stop the session: the roles then come from the heuristics and the review file.
+    """
+    problems: list[str] = []
+    if person.enrollment:
+        clips, digests = [], []
+        for clip in person.enrollment:
+            try:
+                with tempfile.TemporaryDirectory() as tmp:
+                    wav = Path(tmp) / "clip.wav"
+                    ingest(clip, wav, min_duration_s=1.0)
+                    clips.append(read_wav(wav))
+                digests.append(sha256_file(clip))
+            except PipelineError as exc:
+                problems.append(f"{person.id} enrollment clip {exc}")
+        if clips:
+            vec = np.asarray(embed(clips), dtype=np.float32).mean(axis=0)
+            vec /= max(float(np.linalg.norm(vec)), 1e-8)
+            out = profile_path(keys_dir, embedding, person.voice_profile or person.id)
+            make_dir(out.parent)
+            make_dir(out.parent.parent)
+            write_json(out, {"embedding": [round(float(x), 6) for x in vec], "clips": digests})
+            return vec, problems
+    profile = load_profile(keys_dir, embedding, person.voice_profile or person.id)
+    if profile is None and person.voice_profile:
+        problems.append(
+            f"{person.id}: voice profile '{person.voice_profile}' not found (enroll it once with a clip)"
+        )
+    return profile, problems

@@ -1,0 +1,122 @@
+"""Generated sessions with known turns and roles, for tests and ``make eval``.
+
+A facilitator asks questions; members (or one staff member) answer; other voices
+drop short backchannels ("yeah", "mm-hm"), some overlapping the end of a turn.
+Each voice also gets an enrollment clip of different sentences.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from tools.synth import VOICE_BANK, Rendering, Voice, render, speak, write_audio, write_reference
+
+QUESTIONS = [
+    "What kinds of things do you do together with staff outside of the program?",
+    "How did it feel the first time you went out to dinner with staff?",
+    "Can you tell me about a time when going out together was difficult?",
+    "Who usually decides where the group goes?",
+    "How do you handle the cost of eating out?",
+    "Has anyone ever felt left out of these outings?",
+    "What would you change about the way these get-togethers work?",
+    "Do you think staff should be friends with members?",
+    "What happens on Monday after a weekend outing?",
+    "How often do these outings happen?",
+]
+MEMBER = [
+    "Mostly we go out for pizza on Friday nights, it is something to look forward to all week.",
+    "The first time I was nervous, but after a while it felt like being out with friends.",
+    "Money is the hard part, twenty dollars for dinner is a lot when you live on a small check.",
+    "Once I heard they all went bowling and nobody told me, and that really hurt.",
+    "I think it helped me learn how to talk to people outside the clubhouse.",
+    "Usually whoever has an idea says it at the meeting, and then we vote on it.",
+    "Sometimes one of the staff pays for coffee, and I always feel a little awkward about that.",
+    "I get anxious in loud restaurants, so I like it when we go somewhere quiet.",
+    "It showed me that staff see us as people, not just as members.",
+    "We go about twice a month, more in the summer when the weather is nice.",
+]
+STAFF = [
+    "I go because I want to, nobody makes me, and I get something out of it too.",
+    "The hardest part is Monday morning, when I am still the one who helps with housing.",
+    "We talk a lot as a team about boundaries and about who gets invited.",
+    "Honestly it changed how I think about my own stigma toward the people I work with.",
+    "I try to keep it optional, so members never feel they have to come.",
+    "It gives me a different view of how someone is doing, outside the program.",
+]
+BACKCHANNELS = ["Yeah.", "Mm-hm.", "Right.", "Okay.", "Sure."]
+ENROLL = [
+    "This is my voice for the enrollment clip, I am reading a few sentences slowly.",
+    "The weather today is mild and the bus was on time for once.",
+]
+
+
+@dataclass
+class GeneratedSession:
+    kind: str
+    voices: dict[str, Voice]
+    roles: dict[str, str]
+    lines: list[tuple[str, str, float]] = field(default_factory=list)
+
+
+def plan(
+    n_voices: int,
+    n_turns: int,
+    seed: int,
+    kind: str = "member_focus_group",
+    backchannel_rate: float = 0.3,
+    overlap_rate: float = 0.3,
+) -> GeneratedSession:
+    """A session script: who says what, with backchannels and some overlap."""
+    rng = random.Random(seed)
+    bank = VOICE_BANK[:]
+    rng.shuffle(bank)
+    names = ["FAC"] + [f"P{i}" for i in range(1, n_voices)]
+    voices = {n: Voice(**bank[i % len(bank)]) for i, n in enumerate(names)}
+    others = names[1:]
+    roles = {
+        "FAC": "facilitator",
+        **{n: "staff" if kind == "staff_interview" else "member" for n in others},
+    }
+    pool = STAFF + MEMBER if kind == "staff_interview" else MEMBER
+    lines: list[tuple[str, str, float]] = [
+        ("FAC", "Thank you all for coming today, let's get started.", 0.6)
+    ]
+    for _ in range(n_turns):
+        lines.append(("FAC", rng.choice(QUESTIONS), 0.7))
+        for who in rng.sample(others, k=min(len(others), rng.randint(1, 3))):
+            lines.append((who, rng.choice(pool), 0.5))
+            if len(others) > 1 and rng.random() < backchannel_rate:
+                listener = rng.choice([o for o in names if o != who])
+                gap = -0.4 if rng.random() < overlap_rate else 0.2
+                lines.append((listener, rng.choice(BACKCHANNELS), gap))
+    return GeneratedSession(kind, voices, roles, lines)
+
+
+def build(session: GeneratedSession, folder: Path, name: str) -> tuple[Path, Rendering]:
+    """Render audio, reference turns, enrollment clips and a manifest into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    r = render(session.lines, session.voices)
+    audio = write_audio(folder / f"{name}.wav", r.audio, r.sample_rate)
+    write_reference(folder / name, r, name)
+    people = []
+    counters: dict[str, int] = {}
+    for spk, role in session.roles.items():
+        counters[role] = counters.get(role, 0) + 1
+        pid = f"{name}-{spk}"
+        clip = folder / f"{name}-{spk}.enroll.wav"
+        write_audio(clip, speak(" ".join(ENROLL), session.voices[spk]), 22050)
+        people.append({"id": pid, "name": f"Person {spk}", "role": role, "enrollment": [clip.name]})
+    manifest = {
+        "session_id": name,
+        "kind": session.kind,
+        "recording": audio.name,
+        "expected_speakers": {"min": 2, "max": len(session.roles) + 2},
+        "people": people,
+    }
+    (folder / f"{name}.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+    (folder / f"{name}.roles.yaml").write_text(yaml.safe_dump(session.roles))
+    return audio, r
