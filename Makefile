@@ -25,7 +25,7 @@ export ORT_DISABLE_TELEMETRY := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PYANNOTE_METRICS_ENABLED := 0
 
-.PHONY: help setup system-packages transcribe example test test-fast lint format bench \
+.PHONY: help setup system-packages transcribe example test test-fast lint format bench eval eval-deid deidentify \
 	serve clean distclean
 
 help:
@@ -86,6 +86,18 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m tools.bench --out bench/report.json
+
+# De-identify a transcript made earlier: make deidentify IN=<transcript.json> SESSION=<manifest> OUT=<folder>
+deidentify: $(STAMP)
+	$(BIN)/qscribe deidentify "$(IN)" --out "$(OUT)" $(if $(SESSION),--session "$(SESSION)",)
+
+# Recall, precision and F2 of de-identification on the labelled set -> eval/report-deid.json
+eval-deid: $(STAMP)
+	$(BIN)/python -m tools.eval_deid --out eval/report-deid.json
+
+# Diarization error rate and role accuracy (real + generated sessions) -> eval/report-speakers.json
+eval: $(STAMP)
+	$(BIN)/python -m tools.eval_speakers --out eval/report-speakers.json
 
 serve: $(STAMP)
 	$(BIN)/qscribe serve --in "$(IN)" --out "$(OUT)" $(if $(SESSION),--session "$(SESSION)",)

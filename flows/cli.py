@@ -98,7 +98,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     failed = [r for r in rows if r["status"] == "failed"]
     done = len(rows) - len(failed)
     print(
-        f"\n{done} of {len(rows)} recording(s) transcribed into {out}"
+        f"\n{done} of {len(rows)} recording(s) transcribed; de-identified outputs in {out}"
         f"{f'; {len(failed)} failed (see status above)' if failed else ''}."
     )
     reviews = [r["review"] for r in rows if r.get("review")]
@@ -108,6 +108,11 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
             " command again (only speaker labelling reruns):"
         )
         for path in reviews:
+            print(f"  {path}")
+    identified = [r["identified"] for r in rows if r.get("identified")]
+    if identified:
+        print("\nIdentified transcripts stay in the restricted work area (do not share them):")
+        for path in identified:
             print(f"  {path}")
     print(f"Work area (restricted): {cfg.paths.work}   run log: {log}")
     return EXIT_FAILED if failed else 0
@@ -136,6 +141,55 @@ def cmd_models(args: argparse.Namespace) -> int:
             print(f"{name}: {path} (sha256 {digest[:16]}...)")
         return 0
     return EXIT_USAGE
+
+
+def cmd_deidentify(args: argparse.Namespace) -> int:
+    """De-identify an existing transcript.json (no Prefect: one file, seconds of work)."""
+    from flows.env import run_options, settings_of
+    from pipeline import stages
+    from pipeline.manifest import load_manifest
+    from pipeline.transcript import Transcript
+
+    cfg = settings_of(run_options(args.config, None))
+    manifest = load_manifest(args.session) if args.session else None
+    transcript = Transcript.load(args.input)
+    if transcript.deidentified:
+        raise PipelineError(f"{args.input}: this transcript is already de-identified.")
+    sid = manifest.session_id if manifest else transcript.session_id
+    session = stages.open_session(cfg, sid)
+    stages.adopt_transcript(session, Path(args.input), transcript)
+    result = stages.run_deid(session, cfg, manifest)
+    exported = stages.run_export(session, args.out, manifest)
+    print(
+        f"{sid}: {result.counts['replaced']} identifier(s) replaced; de-identified files in "
+        f"{exported.path}"
+    )
+    return 0
+
+
+def cmd_reidentify(args: argparse.Namespace) -> int:
+    """Put real values back into a de-identified text (authorized use; output stays restricted)."""
+    from flows.env import run_options, settings_of
+    from pipeline.deid.keystore import KeyStore
+    from pipeline.deid.pseudonyms import reidentify
+    from pipeline.workdir import RESTRICTED_FILE, write_text
+
+    cfg = settings_of(run_options(args.config, None))
+    source = Path(args.input)
+    try:
+        text = source.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PipelineError(f"{source}: cannot be read ({exc.strerror}).") from None
+    sid = args.session_id or source.parent.name
+    crosswalk = KeyStore(cfg.paths.keys, cfg.deid.passphrase_file).read()
+    if sid not in crosswalk.get("sessions", {}):
+        raise PipelineError(
+            f"session '{sid}' is not in the key.",
+            hint="Give --session-id (the output folder's name).",
+        )
+    out = write_text(Path(args.out), reidentify(text, crosswalk, sid), RESTRICTED_FILE)
+    print(f"re-identified text written to {out} (0600); keep it in the restricted area.")
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -183,6 +237,31 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("action", choices=["list", "prepare", "verify", "convert-openai"])
     m.add_argument("name", nargs="?", help="model name (default: all shipped models)")
     m.set_defaults(fn=cmd_models)
+
+    d = sub.add_parser(
+        "deidentify",
+        help="de-identify an existing transcript.json",
+        description="De-identify a transcript.json made earlier (leak gate included).",
+    )
+    d.add_argument("input", metavar="IN", help="an identified transcript.json")
+    d.add_argument("--session", metavar="MANIFEST", help="session manifest with the roster")
+    d.add_argument("--out", default="out", help="output folder (default: out)")
+    d.set_defaults(fn=cmd_deidentify)
+
+    r = sub.add_parser(
+        "reidentify",
+        help="restore real names in a de-identified text (authorized use)",
+        description="Replace pseudonym tags with the real values from the encrypted key. "
+        "Needs the key passphrase (QSCRIBE_PASSPHRASE or deid.passphrase_file).",
+    )
+    r.add_argument(
+        "input", metavar="IN", help="a de-identified transcript.txt / .vtt / .srt / .maxqda.txt"
+    )
+    r.add_argument(
+        "--out", required=True, help="where to write the re-identified text (created 0600)"
+    )
+    r.add_argument("--session-id", help="the session (default: the name of IN's folder)")
+    r.set_defaults(fn=cmd_reidentify)
 
     s = sub.add_parser("serve", help="serve the batch flow on a schedule (lab server)")
     s.add_argument("--in", dest="input", required=True, help="folder of incoming recordings")

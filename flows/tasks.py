@@ -99,9 +99,26 @@ def roles_task(session_id: str, manifest: str | None, opts: dict[str, Any]) -> d
     )
 
 
-@task(name="export", **TASK_OPTS)
-def export_task(session_id: str, out: str, opts: dict[str, Any]) -> dict[str, Any]:
+@task(name="deidentify", **TASK_OPTS)
+def deid_task(session_id: str, manifest: str | None, opts: dict[str, Any]) -> dict[str, Any]:
     cfg = settings_of(opts)
     session = stages.open_session(cfg, session_id)
-    transcript = stages.final_transcript(session)
-    return _log(guarded("export", session.root, lambda: stages.run_export(transcript, out)))
+    return _log(
+        guarded(
+            "deidentify", session.root, lambda: stages.run_deid(session, cfg, _manifest(manifest))
+        )
+    )
+
+
+@task(name="export", **TASK_OPTS)
+def export_task(
+    session_id: str, out: str, manifest: str | None, opts: dict[str, Any]
+) -> dict[str, Any]:
+    """Leak gate, then the de-identified files into OUT."""
+    cfg = settings_of(opts)
+    session = stages.open_session(cfg, session_id)
+    return _log(
+        guarded(
+            "export", session.root, lambda: stages.run_export(session, out, _manifest(manifest))
+        )
+    )

@@ -17,7 +17,7 @@ from prefect.futures import PrefectFuture, wait
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.env import settings_of
-from flows.tasks import asr_task, diarize_task, export_task, ingest_task, roles_task
+from flows.tasks import asr_task, deid_task, diarize_task, export_task, ingest_task, roles_task
 from pipeline.config import Settings
 from pipeline.errors import PipelineError
 from pipeline.manifest import SessionManifest, load_manifest
@@ -92,10 +92,13 @@ def submit(
             job.session_id, job.manifest, opts, wait_for=[f_asr, f_diar], return_state=False
         )
         chain += [f_diar, f_roles]
-    f_export = export_task.submit(
-        job.session_id, out, opts, wait_for=[chain[-1]], return_state=False
+    f_deid = deid_task.submit(
+        job.session_id, job.manifest, opts, wait_for=[chain[-1]], return_state=False
     )
-    return [*chain, f_export]
+    f_export = export_task.submit(
+        job.session_id, out, job.manifest, opts, wait_for=[f_deid], return_state=False
+    )
+    return [*chain, f_deid, f_export]
 
 
 def outcome(job: Job, futures: list[PrefectFuture]) -> dict[str, Any]:
@@ -108,6 +111,8 @@ def outcome(job: Job, futures: list[PrefectFuture]) -> dict[str, Any]:
         "rtf": None,
         "status": "done",
         "error": None,
+        "review": None,
+        "identified": None,
     }
     results = []
     for fut in futures:
@@ -122,6 +127,8 @@ def outcome(job: Job, futures: list[PrefectFuture]) -> dict[str, Any]:
         row["seconds"] += r["seconds"]
         if r["stage"] == "ingest":
             row["duration"] = r["counts"].get("duration")
+        if r["stage"] in ("asr", "roles"):
+            row["identified"] = r["path"]
         if r["stage"] == "roles" and r["counts"].get("review"):
             row["review"] = r["counts"]["review"]
     if row["status"] == "done" and results and all(r["cached"] for r in results[:-1]):

@@ -52,6 +52,16 @@ class PathsConfig(_Strict):
         return PathsConfig(**{k: _under(root, v) for k, v in self.model_dump().items()})
 
 
+def _resolve_paths(settings: Settings, root: Path) -> Settings:
+    deid = settings.deid.model_copy(
+        update={
+            "presidio_config": _under(root, settings.deid.presidio_config),
+            "passphrase_file": _under(root, settings.deid.passphrase_file),
+        }
+    )
+    return settings.model_copy(update={"paths": settings.paths.resolved(root), "deid": deid})
+
+
 class IngestConfig(_Strict):
     #: Shorter recordings are rejected as empty.
     min_duration_s: float = 0.5
@@ -140,6 +150,29 @@ class RolesConfig(_Strict):
     min_talk_s: float = Field(2.0, ge=0.0)
 
 
+class DeidConfig(_Strict):
+    #: Engine name: presidio.
+    engine: str = "presidio"
+    #: Presidio analyzer configuration (spaCy model, predefined recognizers).
+    presidio_config: Path = Path("configs/base/presidio.yaml")
+    #: Findings less certain than this are ignored.
+    score_threshold: float = Field(0.4, ge=0.0, le=1.0)
+    #: Phonetic and fuzzy roster matching (misheard names).
+    fuzzy_names: bool = True
+    #: Also write a de-identified audio file, every replaced word covered by a tone.
+    audio: bool = False
+    #: Seconds of tone added before and after each replaced word.
+    bleep_padding_s: float = Field(0.15, ge=0.0, le=1.0)
+    #: File holding the key passphrase, used when QSCRIBE_PASSPHRASE is not set
+    #: (created with a random passphrase on first use if missing).
+    passphrase_file: Path = Path("var/keys/passphrase")
+
+    @field_validator("engine")
+    @classmethod
+    def _known_engine(cls, v: str) -> str:
+        return one_of("deid.engine", v, ["presidio"])
+
+
 class RunnerConfig(_Strict):
     #: local: a thread pool in this process; dask: a Dask cluster through prefect-dask.
     kind: Literal["local", "dask"] = "local"
@@ -155,6 +188,7 @@ class Settings(_Strict):
     asr: AsrConfig = AsrConfig()
     diarization: DiarizationConfig = DiarizationConfig()
     roles: RolesConfig = RolesConfig()
+    deid: DeidConfig = DeidConfig()
     runner: RunnerConfig = RunnerConfig()
 
 
@@ -219,4 +253,4 @@ def load_settings(
         settings = Settings(**data)
     except ValidationError as exc:
         raise PipelineError(format_validation_error(" + ".join(names), exc)) from None
-    return settings.model_copy(update={"paths": settings.paths.resolved(root)})
+    return _resolve_paths(settings, root)

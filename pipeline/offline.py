@@ -28,3 +28,16 @@ FORCED = {
 def apply() -> None:
     """Set the offline variables in this process (children inherit them)."""
     os.environ.update(FORCED)
+
+
+def offline_tldextract() -> None:
+    """Make tldextract (used by Presidio's email recognizer) use its bundled suffix list.
+
+    tldextract 5 ignores TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS and fetches the list
+    from the internet on first use; its module-level extractor is replaced by one
+    with no URLs to fetch and no cache to write.
+    """
+    import tldextract.tldextract as tx
+
+    if tx.TLD_EXTRACTOR.suffix_list_urls:
+        tx.TLD_EXTRACTOR = tx.TLDExtract(suffix_list_urls=(), cache_dir=None)

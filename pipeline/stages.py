@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import re
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,13 +20,15 @@ from typing import Any
 from pipeline.asr import Progress
 from pipeline.asr.stage import transcribe_session
 from pipeline.config import Settings
+from pipeline.errors import PipelineError
 from pipeline.ingest import ingest
 from pipeline.manifest import SessionManifest
 from pipeline.transcript import Transcript
 from pipeline.workdir import (
-    RESTRICTED_DIR,
-    RESTRICTED_FILE,
+    SHARED_DIR,
+    SHARED_FILE,
     SessionDir,
+    atomic_path,
     make_dir,
     remove_partials,
     sha256_file,
@@ -39,6 +42,7 @@ logger = logging.getLogger(__name__)
 INGEST_VERSION = 1
 DIARIZE_VERSION = 1
 ROLES_VERSION = 1
+DEID_VERSION = 1
 
 #: Audio and video formats the batch flow picks up from a folder.
 MEDIA_SUFFIXES = {
@@ -314,24 +318,163 @@ def run_roles(session: SessionDir, cfg: Settings, manifest: SessionManifest | No
     )
 
 
-def final_transcript(session: SessionDir) -> Path:
-    """The most finished transcript of a session (with speakers when that stage ran)."""
+def adopt_transcript(session: SessionDir, path: Path, transcript: Transcript) -> None:
+    """Take an identified transcript made elsewhere as this session's ASR output."""
+    folder = session.stage("asr")
+    write_json(folder / "transcript.json", transcript.to_dict())
+    session.invalidate_from("asr")
+    session.mark_done("asr", stage_key("adopted", sha256_file(path)), ["transcript.json"])
+
+
+def identified_transcript(session: SessionDir) -> Path:
+    """The most finished identified transcript (with speakers when that stage ran)."""
     roles = session.root / "04_roles" / "transcript.json"
     return roles if session.read_record("roles") else session.root / "02_asr" / "transcript.json"
 
 
-def run_export(transcript_path: str | Path, out_root: str | Path) -> StageResult:
-    """Write json/txt/vtt/srt/MAXQDA for a finished transcript into ``<out>/<session_id>/``."""
+def _roster(manifest: SessionManifest | None) -> Any:
+    from pipeline.deid.apply import roster_for
+
+    if manifest is None:
+        return None
+    return roster_for(manifest.protected_people(), manifest.organizations, manifest.places)
+
+
+def run_deid(session: SessionDir, cfg: Settings, manifest: SessionManifest | None) -> StageResult:
+    """De-identified transcript, outputs and report in ``05_deid`` (still restricted)."""
+    from pipeline.deid.apply import deidentify, turn_texts
+    from pipeline.deid.keystore import KeyStore
+    from pipeline.deid.presidio_engine import get_engine
+    from pipeline.deid.pseudonyms import Pseudonymizer
+    from pipeline.labels import LabelRegistry
+
     started = time.monotonic()
-    transcript = Transcript.load(transcript_path)
-    # Identified until the de-identification stage exists: keep it restricted.
-    folder = make_dir(Path(out_root) / transcript.session_id, RESTRICTED_DIR)
-    paths = write_all(transcript, folder, mode=RESTRICTED_FILE)
+    source = identified_transcript(session)
+    upstream = session.read_record("roles") or session.read_record("asr") or {}
+    people = manifest.protected_people() if manifest else []
+    key = stage_key(
+        "deid",
+        DEID_VERSION,
+        upstream.get("key"),
+        [p.model_dump(mode="json", exclude={"enrollment", "voice_profile"}) for p in people],
+        manifest.organizations if manifest else [],
+        manifest.places if manifest else [],
+        cfg.deid.model_dump(mode="json", exclude={"passphrase_file"}),
+        sha256_file(cfg.deid.presidio_config),
+        deid_data_digest(),
+    )
+    folder = session.stage("deid")
+    cached = session.is_done("deid", key)
+    if not cached:
+        session.invalidate_from("deid")
+        remove_outputs(folder)
+        transcript = Transcript.load(source)
+        turns = turn_texts(transcript)
+        engine = get_engine(cfg.deid.presidio_config, cfg.deid.score_threshold)
+        roster = _roster(manifest)
+        findings = engine.analyze([text for text, _ in turns], roster, fuzzy=cfg.deid.fuzzy_names)
+        labels = LabelRegistry(cfg.paths.keys).labels_for([(p.id, p.role) for p in people])
+        with KeyStore(cfg.paths.keys, cfg.deid.passphrase_file).open() as crosswalk:
+            names = Pseudonymizer(
+                crosswalk, session.session_id, labels, {p.id: p.name for p in people}
+            )
+            result = deidentify(transcript, findings, turns, names)
+        result.transcript.provenance.append(
+            {"stage": "deid", "engine": "presidio", "replaced": sum(result.counts.values())}
+        )
+        outputs = [p.name for p in write_all(result.transcript, folder)]
+        report = {
+            "session_id": session.session_id,
+            "replaced": dict(sorted(result.counts.items())),
+            "by_recognizer": dict(sorted(result.sources.items())),
+            "operator": "replace with a pseudonym tag",
+            "roster_people": len(people),
+            "words_in": len(transcript.words()),
+            "words_out": len(result.transcript.words()),
+        }
+        if cfg.deid.audio:
+            from pipeline.deid.audio import bleep
+
+            covered = bleep(
+                session.root / "01_audio" / "audio.wav",
+                result.spans,
+                folder / "audio.deid.m4a",
+                pad=cfg.deid.bleep_padding_s,
+            )
+            report["audio_seconds_covered"] = round(sum(b - a for a, b in covered), 2)
+            outputs.append("audio.deid.m4a")
+        write_json(folder / "deid_report.json", report)
+        outputs.append("deid_report.json")
+        session.mark_done(
+            "deid",
+            key,
+            outputs,
+            seconds=round(time.monotonic() - started, 3),
+            replaced=sum(result.counts.values()),
+        )
+    rec = session.read_record("deid") or {}
     return StageResult(
-        transcript.session_id,
-        "export",
+        session.session_id,
+        "deid",
         str(folder),
+        cached,
+        0.0 if cached else round(time.monotonic() - started, 3),
+        {"replaced": rec.get("replaced")},
+    )
+
+
+def remove_outputs(folder: Path) -> None:
+    for p in folder.iterdir():
+        if p.is_file() and p.name != "stage.json":
+            p.unlink()
+
+
+def deid_data_digest() -> str:
+    """The recognizers' word lists are part of what the de-identification stage depends on."""
+    from importlib import resources
+
+    data = resources.files("pipeline.deid.data")
+    return stage_key(
+        *[
+            (f.name, f.read_text(encoding="utf-8"))
+            for f in sorted(data.iterdir(), key=lambda f: f.name)
+            if f.name.endswith(".txt")
+        ]
+    )
+
+
+def run_export(
+    session: SessionDir, out_root: str | Path, manifest: SessionManifest | None
+) -> StageResult:
+    """Leak gate, then the de-identified files into ``<out>/<session_id>/`` (0750/0640)."""
+    from pipeline.deid.apply import roster_for
+    from pipeline.deid.gate import scan_files
+
+    started = time.monotonic()
+    record = session.read_record("deid") or {}
+    folder = session.root / "05_deid"
+    files = [folder / name for name in record.get("outputs", [])]
+    if not files:
+        raise PipelineError(f"session {session.session_id}: nothing de-identified to export yet.")
+    roster = _roster(manifest) or roster_for([], [], [])
+    hits = scan_files(files, roster, label=session.session_id)
+    if hits:
+        shown = "; ".join(str(h) for h in hits[:5])
+        raise PipelineError(
+            f"leak gate blocked session {session.session_id}: {len(hits)} possible identifier(s) "
+            f"left ({shown}{'; ...' if len(hits) > 5 else ''}); nothing was written to the output folder.",
+            hint="Add the missing name or alias to the roster (or check the transcript), then run again.",
+        )
+    target = make_dir(Path(out_root), SHARED_DIR)
+    target = make_dir(target / session.session_id, SHARED_DIR)
+    for f in files:
+        with atomic_path(target / f.name, SHARED_FILE) as tmp:
+            shutil.copyfile(f, tmp)
+    return StageResult(
+        session.session_id,
+        "export",
+        str(target),
         False,
         round(time.monotonic() - started, 3),
-        {"files": len(paths)},
+        {"files": len(files), "gate_hits": 0},
     )

@@ -37,6 +37,8 @@ from flows.env import FORCED  # noqa: E402  (no prefect import)
 os.environ.update(FORCED)
 os.environ["PREFECT_HOME"] = str(_SESSION_TMP / "prefect")
 os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+# The key passphrase for every test run (the de-identification stage needs one).
+os.environ["QSCRIBE_PASSPHRASE"] = "test suite passphrase"
 
 sys.path.insert(0, str(ROOT))
 

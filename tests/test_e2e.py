@@ -82,19 +82,39 @@ def test_offline_run_keeps_text_out_of_prefect_and_telemetry(tmp_path, conversat
     env.pop("PREFECT_HOME", None)
     out = tmp_path / "out"
 
+    manifests = tmp_path / "manifests"
+    manifests.mkdir()
+    (manifests / "fg3.yaml").write_text(MANIFEST)
+
     proc = qscribe(
-        config, "transcribe", str(incoming), "--out", str(out), env=env, net=no_network_prefix()
+        config,
+        "transcribe",
+        str(incoming),
+        "--out",
+        str(out),
+        "--session",
+        str(manifests),
+        env=env,
+        net=no_network_prefix(),
     )
     assert proc.returncode == 1, proc.stderr[-3000:]  # one file failed, the batch finished
     assert "focus-group-3.wav" in proc.stdout and "done" in proc.stdout
     failure = [line for line in proc.stdout.splitlines() if line.startswith("broken.m4a")]
     assert len(failure) == 1 and "cannot be decoded" in failure[0]
 
-    txt = (out / "focus-group-3" / "transcript.txt").read_text()
-    assert "Delgado" in txt or "Riverside" in txt
-    spoken = phrases(
-        json.loads((out / "focus-group-3" / "transcript.json").read_text())["segments"][1]["text"]
-    ) | phrases(txt)
+    # The de-identified outputs: labels instead of names, nothing identifying anywhere.
+    txt = (out / "fg-3" / "transcript.txt").read_text()
+    assert "[FACILITATOR]" in txt and "[MEMBER-" in txt and "[PHONE]" in txt
+    for path in (out / "fg-3").iterdir():
+        text = path.read_text().lower()
+        for name in ("dana", "whitfield", "rosa", "delgado", "becker", "riverside"):
+            assert name not in text, (path.name, name)
+        assert not re.search(r"5\D?5\D?5\D?0\D?1\D?4\D?2|five five five", text), path.name
+    identified = json.loads(
+        (tmp_path / "work" / "fg-3" / "04_roles" / "transcript.json").read_text()
+    )
+    assert "Delgado" in json.dumps(identified) or "Whitfield" in json.dumps(identified)
+    spoken = phrases(" ".join(s["text"] for s in identified["segments"]))
     assert len(spoken) > 20
 
     # Prefect's home (database, logs, settings) holds none of the transcript.
@@ -111,6 +131,18 @@ def test_offline_run_keeps_text_out_of_prefect_and_telemetry(tmp_path, conversat
     for p in [work, *work.rglob("*")]:
         want = 0o700 if p.is_dir() else 0o600
         assert p.stat().st_mode & 0o777 == want, p
+
+
+MANIFEST = """
+session_id: fg-3
+kind: member_focus_group
+recording: focus-group-3.wav
+people:
+  - {id: F01, name: Dana Whitfield, role: facilitator}
+  - {id: M01, name: Rosa Delgado, role: member}
+  - {id: M02, name: Tom Becker, role: member}
+places: [Riverside Diner]
+"""
 
 
 def test_killed_batch_resumes_to_identical_outputs(tmp_path, conversation, real, models_dir):

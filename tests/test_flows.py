@@ -35,12 +35,15 @@ def test_batch_isolates_bad_files_and_resumes(prefect_harness, batch_dir, tmp_pa
         assert rows[sid]["rtf"] > 0
         files = sorted(p.name for p in (out / sid).iterdir())
         assert files == [
+            "deid_report.json",
             "transcript.json",
             "transcript.maxqda.txt",
             "transcript.srt",
             "transcript.txt",
             "transcript.vtt",
         ]
+        assert all(p.stat().st_mode & 0o777 == 0o640 for p in (out / sid).iterdir())
+        assert (out / sid).stat().st_mode & 0o777 == 0o750
     assert "ask not what your country" in (out / "jfk" / "transcript.txt").read_text()
 
     before = (out / "jfk" / "transcript.json").read_bytes()

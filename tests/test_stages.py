@@ -8,7 +8,15 @@ import yaml
 from pipeline.config import load_settings
 from pipeline.errors import PipelineError
 from pipeline.manifest import load_manifest
-from pipeline.stages import open_session, run_asr, run_diarize, run_export, run_ingest, run_roles
+from pipeline.stages import (
+    open_session,
+    run_asr,
+    run_deid,
+    run_diarize,
+    run_export,
+    run_ingest,
+    run_roles,
+)
 from pipeline.transcript import Transcript
 from tests.conftest import write_config
 
@@ -65,10 +73,13 @@ def test_enrolled_session_gets_people_roles_and_labels(generated, tmp_path, mode
     assert roles_by_word(t, rendering, roles) >= 0.95
     # Profiles were saved in the restricted key area for later sessions.
     assert (cfg.paths.keys / "voices" / "resemblyzer" / "fg3-P1.json").is_file()
-    out = run_export(result.path, tmp_path / "out")
+    cfg = cfg.model_copy(update={"deid": cfg.deid.model_copy(update={"audio": True})})
+    run_deid(session, cfg, m)
+    out = run_export(session, tmp_path / "out", m)
     vtt = (tmp_path / "out" / "fg3" / "transcript.vtt").read_text()
     assert "<v FACILITATOR>" in vtt and "<v MEMBER-1>" in vtt
-    assert out.counts["files"] == 5
+    assert out.counts["files"] == 7
+    assert (tmp_path / "out" / "fg3" / "audio.deid.m4a").stat().st_size > 1000
 
 
 def test_review_file_then_rerun_applies_answers(generated, tmp_path, models_dir):
