@@ -325,3 +325,59 @@ def test_roster_for_people():
 
 def test_no_plaintext_env_leak():
     assert os.environ.get("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS") == ""
+
+
+@pytest.mark.slow
+def test_deidentify_and_reidentify_commands(tmp_path):
+    """`qscribe deidentify` on a transcript.json, then `qscribe reidentify` with the key."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, write_config
+
+    cfg = write_config(tmp_path, ROOT / "var" / "models")
+    t = transcript()
+    (tmp_path / "t.json").write_text(t.to_json())
+    (tmp_path / "m.yaml").write_text(
+        "session_id: int-9\nkind: staff_interview\npeople:\n"
+        "  - {id: M01, name: Rosa Delgado, role: member}\n"
+    )
+    run = lambda *a: subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "flows.cli", "--config", str(cfg), *a], capture_output=True,
+        text=True, cwd=ROOT,
+    )
+    out = run("deidentify", str(tmp_path / "t.json"), "--session", str(tmp_path / "m.yaml"),
+              "--out", str(tmp_path / "out"))
+    assert out.returncode == 0, out.stderr
+    txt = (tmp_path / "out" / "int-9" / "transcript.txt").read_text()
+    assert "Rosa" not in txt and "[PHONE]" in txt and "[MEMBER-1]" in txt
+    back = run("reidentify", str(tmp_path / "out" / "int-9" / "transcript.txt"), "--out",
+               str(tmp_path / "restored.txt"))
+    assert back.returncode == 0, back.stderr
+    restored = (tmp_path / "restored.txt").read_text()
+    assert "Rosa Delgado's sister" in restored and "555-0142" in restored
+    assert oct((tmp_path / "restored.txt").stat().st_mode)[-3:] == "600"
+
+
+@pytest.mark.slow
+def test_leak_gate_blocks_the_session(tmp_path):
+    from pipeline.config import load_settings
+    from pipeline.manifest import SessionManifest
+    from pipeline.stages import adopt_transcript, open_session, run_deid, run_export
+    from tests.conftest import ROOT, write_config
+
+    cfg = load_settings(write_config(tmp_path, ROOT / "var" / "models"))
+    m = SessionManifest(session_id="s1", people=[Person(id="M01", name="Rosa Delgado", role="member")])
+    session = open_session(cfg, "s1")
+    (tmp_path / "t.json").write_text(transcript().to_json())
+    adopt_transcript(session, tmp_path / "t.json", transcript())
+    run_deid(session, cfg, m)
+    # Something the analyzer missed (simulated): the gate must stop it.
+    txt = session.root / "05_deid" / "transcript.txt"
+    txt.write_text(txt.read_text() + "\nand then Delgado left\n")
+    with pytest.raises(PipelineError) as e:
+        run_export(session, tmp_path / "out", m)
+    msg = str(e.value)
+    assert "leak gate blocked session s1" in msg and "s1/transcript.txt@" in msg
+    assert "Delgado" not in msg and "Rosa" not in msg
+    assert not (tmp_path / "out" / "s1").exists()

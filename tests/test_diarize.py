@@ -107,3 +107,53 @@ def test_diarization_round_trips():
 def test_weights_are_checked():
     for name in ("segmentation-3.0", "resemblyzer", "campplus", "silero_vad"):
         assert weight_path(name).is_file()
+
+
+def test_pyannote_engine_wiring(monkeypatch, tmp_path):
+    """The optional engine, with a stand-in for pyannote.audio (not installed here)."""
+    import sys
+    import types
+
+    from pyannote.core import Annotation, Segment
+
+    from pipeline.config import DiarizationConfig
+    from pipeline.diarize import engines
+
+    calls = {}
+
+    class FakePipeline:
+        @staticmethod
+        def from_pretrained(path):
+            calls["path"] = path
+            return FakePipeline()
+
+        def __call__(self, audio, min_speakers, max_speakers):
+            calls["bounds"] = (min_speakers, max_speakers)
+            ann = Annotation()
+            ann[Segment(0.0, 1.0)] = "A"
+            ann[Segment(1.0, 2.0)] = "B"
+            return ann
+
+    fake = types.ModuleType("pyannote.audio")
+    fake.Pipeline = FakePipeline
+    monkeypatch.setitem(sys.modules, "pyannote.audio", fake)
+    folder = tmp_path / "pipeline"
+    folder.mkdir()
+    cfg = DiarizationConfig(engine="pyannote", pyannote_path=folder)
+    monkeypatch.setattr(engines.PyannoteEngine, "is_available", classmethod(lambda c, cfg: True))
+    monkeypatch.setattr(engines, "make_embedder", lambda name, threads=0: FakeEmbedder())
+    eng = engines.PyannoteEngine(cfg)
+    d = eng.diarize(np.zeros(32000, dtype=np.float32), 1, 3)
+    assert calls == {"path": folder / "config.yaml", "bounds": (1, 3)}
+    assert [(t.start, t.end, t.speaker) for t in d.turns] == [(0.0, 1.0, "SPK0"), (1.0, 2.0, "SPK1")]
+    assert d.engine == "pyannote" and len(d.voices) == 2
+    import os
+
+    assert os.environ["PYANNOTE_METRICS_ENABLED"] == "0"
+
+
+class FakeEmbedder:
+    name, dim, rate, min_frames = "fake", 2, 100.0, 1
+
+    def __call__(self, clips):
+        return np.array([[1.0, 0.0]] * len(clips))

@@ -141,3 +141,24 @@ def test_bad_review_answer_is_one_clear_line(generated, tmp_path, models_dir):
     )
     with pytest.raises(PipelineError, match="unknown role 'boss'"):
         run_roles(session, cfg, m)
+
+
+def test_voice_profile_from_one_session_is_reused(generated, tmp_path, models_dir):
+    """Enrolled once (first session), recognised later with no clip, by the saved profile."""
+    folder, wav, _ = generated
+    cfg, m, session = setup(tmp_path, models_dir, folder / "fg3.yaml", wav)
+    run_roles(session, cfg, m)
+    data = yaml.safe_load((folder / "fg3.yaml").read_text())
+    for p in data["people"]:
+        p.pop("enrollment")
+    data["session_id"] = "fg3-later"
+    later = folder / "fg3-later.yaml"
+    later.write_text(yaml.safe_dump(data))
+    m2 = load_manifest(later)
+    s2 = open_session(cfg, "fg3-later")
+    run_ingest(wav, s2, cfg)
+    run_asr(s2, cfg)
+    run_diarize(s2, cfg, m2)
+    t = Transcript.load(run_roles(s2, cfg, m2).path)
+    assert {s["source"] for s in t.speakers} == {"enrollment"}
+    assert {s["person"] for s in t.speakers} == {"fg3-FAC", "fg3-P1", "fg3-P2"}

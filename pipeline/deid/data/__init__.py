@@ -1,0 +1,1 @@
+"""Word lists the de-identification recognizers read."""
