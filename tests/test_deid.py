@@ -343,16 +343,28 @@ def test_deidentify_and_reidentify_commands(tmp_path):
         "  - {id: M01, name: Rosa Delgado, role: member}\n"
     )
     run = lambda *a: subprocess.run(  # noqa: E731
-        [sys.executable, "-m", "flows.cli", "--config", str(cfg), *a], capture_output=True,
-        text=True, cwd=ROOT,
+        [sys.executable, "-m", "flows.cli", "--config", str(cfg), *a],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
-    out = run("deidentify", str(tmp_path / "t.json"), "--session", str(tmp_path / "m.yaml"),
-              "--out", str(tmp_path / "out"))
+    out = run(
+        "deidentify",
+        str(tmp_path / "t.json"),
+        "--session",
+        str(tmp_path / "m.yaml"),
+        "--out",
+        str(tmp_path / "out"),
+    )
     assert out.returncode == 0, out.stderr
     txt = (tmp_path / "out" / "int-9" / "transcript.txt").read_text()
     assert "Rosa" not in txt and "[PHONE]" in txt and "[MEMBER-1]" in txt
-    back = run("reidentify", str(tmp_path / "out" / "int-9" / "transcript.txt"), "--out",
-               str(tmp_path / "restored.txt"))
+    back = run(
+        "reidentify",
+        str(tmp_path / "out" / "int-9" / "transcript.txt"),
+        "--out",
+        str(tmp_path / "restored.txt"),
+    )
     assert back.returncode == 0, back.stderr
     restored = (tmp_path / "restored.txt").read_text()
     assert "Rosa Delgado's sister" in restored and "555-0142" in restored
@@ -367,7 +379,9 @@ def test_leak_gate_blocks_the_session(tmp_path):
     from tests.conftest import ROOT, write_config
 
     cfg = load_settings(write_config(tmp_path, ROOT / "var" / "models"))
-    m = SessionManifest(session_id="s1", people=[Person(id="M01", name="Rosa Delgado", role="member")])
+    m = SessionManifest(
+        session_id="s1", people=[Person(id="M01", name="Rosa Delgado", role="member")]
+    )
     session = open_session(cfg, "s1")
     (tmp_path / "t.json").write_text(transcript().to_json())
     adopt_transcript(session, tmp_path / "t.json", transcript())

@@ -145,7 +145,10 @@ def test_pyannote_engine_wiring(monkeypatch, tmp_path):
     eng = engines.PyannoteEngine(cfg)
     d = eng.diarize(np.zeros(32000, dtype=np.float32), 1, 3)
     assert calls == {"path": folder / "config.yaml", "bounds": (1, 3)}
-    assert [(t.start, t.end, t.speaker) for t in d.turns] == [(0.0, 1.0, "SPK0"), (1.0, 2.0, "SPK1")]
+    assert [(t.start, t.end, t.speaker) for t in d.turns] == [
+        (0.0, 1.0, "SPK0"),
+        (1.0, 2.0, "SPK1"),
+    ]
     assert d.engine == "pyannote" and len(d.voices) == 2
     import os
 

@@ -266,7 +266,7 @@ VOCATIVE_NEXT = frozenset(
 
 
 PRONOUN_NEXT = frozenset(
-    "she he she's he's it's you you've you're i i'd i'm we they so hey or one what how".split()
+    "she he she's he's it's it you you've you're i i'd i'm we they so hey or one what how".split()
 )
 #: After these a noun is a word ("i hope she", "to be frank"), not a name.
 PREV_BLOCK = frozenset(
@@ -306,12 +306,19 @@ def used_as_name(
         return True  # "may may lin"
     if prev in DETERMINERS and adjacent_prev:
         return False
+    after = toks[i + 2].low if i + 2 < len(toks) else ""
     if tok.low in MODALS:
         return (
             nlow in PAST_IRREGULAR
             or nlow.endswith("ed")
+            or nlow in ("thanks", "thank")
+            or (nlow in ("and", "or") and prev not in PREV_BLOCK)
+            # "may you mentioned ...": a name, then the sentence it starts
+            or (nlow in PRONOUN_NEXT and (after in PAST_IRREGULAR or after.endswith("ed")))
             or prev in ("and", "with", "told", "asked", "thank", "thanks", "said", "into")
         )
+    if nlow == "and" and after in DETERMINERS and prev not in PREV_BLOCK:
+        return True  # "summer and a fella from ..."
     if nlow in PAST_IRREGULAR or (nlow.endswith("ed") and len(nlow) > 3):
         return True
     if nlow in VOCATIVE_NEXT and (
