@@ -395,3 +395,14 @@ def test_leak_gate_blocks_the_session(tmp_path):
     assert "leak gate blocked session s1" in msg and "s1/transcript.txt@" in msg
     assert "Delgado" not in msg and "Rosa" not in msg
     assert not (tmp_path / "out" / "s1").exists()
+
+
+def test_existing_key_without_passphrase_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("QSCRIBE_PASSPHRASE", "made with this")
+    store = KeyStore(tmp_path / "k", tmp_path / "k" / "passphrase")
+    with store.open() as cw:
+        cw["counters"]["PERSON"] = 1
+    monkeypatch.delenv("QSCRIBE_PASSPHRASE")
+    with pytest.raises(PipelineError, match="no passphrase was given"):
+        store.read()
+    assert not (tmp_path / "k" / "passphrase").exists()

@@ -30,13 +30,23 @@ PASSPHRASE_VAR = "QSCRIBE_PASSPHRASE"
 SCRYPT = {"n": 2**15, "r": 8, "p": 1}
 
 
-def passphrase(file: Path) -> str:
-    """The key passphrase: the environment variable, else the passphrase file."""
+def passphrase(file: Path, key_exists: bool = False) -> str:
+    """The key passphrase: the environment variable, else the passphrase file.
+
+    A new passphrase file is made only for a new key: an existing key was locked with
+    a passphrase that a new file would not match.
+    """
     value = os.environ.get(PASSPHRASE_VAR)
     if value:
         return value
     if file.is_file():
         return file.read_text(encoding="utf-8").strip()
+    if key_exists:
+        raise PipelineError(
+            f"The project key exists but no passphrase was given ({PASSPHRASE_VAR} is not set "
+            f"and {file} is missing).",
+            hint=f"Set {PASSPHRASE_VAR} to the passphrase the key was made with.",
+        )
     make_dir(file.parent)
     write_text(file, secrets.token_urlsafe(24) + "\n")
     logger.warning(
@@ -100,7 +110,7 @@ class KeyStore:
     @contextlib.contextmanager
     def open(self) -> Iterator[dict[str, Any]]:
         """The decrypted crosswalk; changes are encrypted and saved when the block ends."""
-        secret = passphrase(self.passphrase_file)
+        secret = passphrase(self.passphrase_file, key_exists=self.path.is_file())
         with open(self.dir / "crosswalk.lock", "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             data = (

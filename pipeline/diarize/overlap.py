@@ -24,6 +24,9 @@ from pipeline.diarize.clustering import centroids, cluster
 from pipeline.diarize.embedding import Embedder
 from pipeline.diarize.segmentation import SR, Segmentation, Segmenter, window
 
+#: At most this many units are clustered (a 2,000 x 2,000 affinity matrix: 32 MB).
+MAX_CLUSTERED = 2000
+
 
 @dataclass
 class OverlapOptions:
@@ -155,6 +158,12 @@ def diarize_overlap(
         good = has_vec
     if not good.any():
         return [], np.zeros((0, embedder.dim))
+    if good.sum() > MAX_CLUSTERED:
+        # Hours of speech: the longest units shape the voices (clustering memory grows with
+        # the square of their number); every unit is still matched to a voice below.
+        length = np.where(good, units.last - units.first, -1)
+        good = np.zeros_like(good)
+        good[np.argsort(-length)[:MAX_CLUSTERED]] = True
     x = units.embedding[good]
     labels = cluster(
         x,
