@@ -80,6 +80,19 @@ class StageResult:
     counts: dict[str, Any] = field(default_factory=dict)
 
 
+def finished(
+    session: SessionDir,
+    stage: str,
+    path: Path,
+    cached: bool,
+    started: float,
+    counts: dict[str, Any],
+) -> StageResult:
+    """The StageResult of a stage that ran (seconds taken) or was skipped (0 s)."""
+    seconds = 0.0 if cached else round(time.monotonic() - started, 3)
+    return StageResult(session.session_id, stage, str(path), cached, seconds, counts)
+
+
 def session_id_for(path: str | Path, manifest: SessionManifest | None = None) -> str:
     """The manifest's id, else a folder-safe form of the file name."""
     if manifest:
@@ -137,13 +150,8 @@ def run_ingest(src: str | Path, session: SessionDir, cfg: Settings) -> StageResu
     else:
         cached = True
     rec = session.read_record("audio") or {}
-    return StageResult(
-        session.session_id,
-        "ingest",
-        str(folder / "audio.wav"),
-        cached,
-        0.0 if cached else round(time.monotonic() - started, 3),
-        {"duration": rec.get("duration")},
+    return finished(
+        session, "ingest", folder / "audio.wav", cached, started, {"duration": rec.get("duration")}
     )
 
 
@@ -151,12 +159,12 @@ def run_asr(session: SessionDir, cfg: Settings, progress: Progress | None = None
     started = time.monotonic()
     _transcript, cached = transcribe_session(session, cfg, progress=progress)
     rec = session.read_record("asr") or {}
-    return StageResult(
-        session.session_id,
+    return finished(
+        session,
         "asr",
-        str(session.root / "02_asr" / "transcript.json"),
+        session.root / "02_asr" / "transcript.json",
         cached,
-        0.0 if cached else round(time.monotonic() - started, 3),
+        started,
         {k: rec.get(k) for k in ("segments", "words", "pieces", "resumed_pieces")},
     )
 
@@ -197,12 +205,12 @@ def run_diarize(
             turns=len(result.turns),
         )
     rec = session.read_record("speakers") or {}
-    return StageResult(
-        session.session_id,
+    return finished(
+        session,
         "diarize",
-        str(folder / "diarization.json"),
+        folder / "diarization.json",
         cached,
-        0.0 if cached else round(time.monotonic() - started, 3),
+        started,
         {"voices": rec.get("voices"), "turns": rec.get("turns")},
     )
 
@@ -308,12 +316,12 @@ def run_roles(session: SessionDir, cfg: Settings, manifest: SessionManifest | No
         )
     rec = session.read_record("roles") or {}
     review = str(review_path) if rec.get("review") else None
-    return StageResult(
-        session.session_id,
+    return finished(
+        session,
         "roles",
-        str(folder / "transcript.json"),
+        folder / "transcript.json",
         cached,
-        0.0 if cached else round(time.monotonic() - started, 3),
+        started,
         {"voices": rec.get("voices"), "review": review},
     )
 
@@ -413,14 +421,7 @@ def run_deid(session: SessionDir, cfg: Settings, manifest: SessionManifest | Non
             replaced=sum(result.counts.values()),
         )
     rec = session.read_record("deid") or {}
-    return StageResult(
-        session.session_id,
-        "deid",
-        str(folder),
-        cached,
-        0.0 if cached else round(time.monotonic() - started, 3),
-        {"replaced": rec.get("replaced")},
-    )
+    return finished(session, "deid", folder, cached, started, {"replaced": rec.get("replaced")})
 
 
 def remove_outputs(folder: Path) -> None:
