@@ -20,6 +20,7 @@ from prefect.logging import get_run_logger
 
 from flows.env import settings_of
 from pipeline import stages
+from pipeline.config import Settings
 from pipeline.errors import PipelineError
 from pipeline.ingest import wav_duration
 from pipeline.manifest import SessionManifest, load_manifest
@@ -55,9 +56,7 @@ def _log(result: stages.StageResult) -> dict[str, Any]:
 
 @task(name="ingest", **TASK_OPTS)
 def ingest_task(src: str, session_id: str, opts: dict[str, Any]) -> dict[str, Any]:
-    cfg = settings_of(opts)
-    session = stages.open_session(cfg, session_id)
-    return _log(guarded("ingest", session.root, lambda: stages.run_ingest(src, session, cfg)))
+    return _stage("ingest", session_id, opts, lambda s, cfg: stages.run_ingest(src, s, cfg))
 
 
 @task(name="transcribe", **TASK_OPTS)
@@ -77,36 +76,36 @@ def _manifest(path: str | None) -> SessionManifest | None:
     return load_manifest(path) if path else None
 
 
-@task(name="diarize", **TASK_OPTS)
-def diarize_task(session_id: str, manifest: str | None, opts: dict[str, Any]) -> dict[str, Any]:
+def _stage(
+    stage: str,
+    session_id: str,
+    opts: dict[str, Any],
+    run: Callable[[stages.SessionDir, Settings], stages.StageResult],
+) -> dict[str, Any]:
+    """Open the session, run one stage under the error guard, log ids and counts."""
     cfg = settings_of(opts)
     session = stages.open_session(cfg, session_id)
-    return _log(
-        guarded(
-            "diarize", session.root, lambda: stages.run_diarize(session, cfg, _manifest(manifest))
-        )
+    return _log(guarded(stage, session.root, lambda: run(session, cfg)))
+
+
+@task(name="diarize", **TASK_OPTS)
+def diarize_task(session_id: str, manifest: str | None, opts: dict[str, Any]) -> dict[str, Any]:
+    return _stage(
+        "diarize", session_id, opts, lambda s, cfg: stages.run_diarize(s, cfg, _manifest(manifest))
     )
 
 
 @task(name="speakers", **TASK_OPTS)
 def roles_task(session_id: str, manifest: str | None, opts: dict[str, Any]) -> dict[str, Any]:
-    cfg = settings_of(opts)
-    session = stages.open_session(cfg, session_id)
-    return _log(
-        guarded(
-            "speakers", session.root, lambda: stages.run_roles(session, cfg, _manifest(manifest))
-        )
+    return _stage(
+        "speakers", session_id, opts, lambda s, cfg: stages.run_roles(s, cfg, _manifest(manifest))
     )
 
 
 @task(name="deidentify", **TASK_OPTS)
 def deid_task(session_id: str, manifest: str | None, opts: dict[str, Any]) -> dict[str, Any]:
-    cfg = settings_of(opts)
-    session = stages.open_session(cfg, session_id)
-    return _log(
-        guarded(
-            "deidentify", session.root, lambda: stages.run_deid(session, cfg, _manifest(manifest))
-        )
+    return _stage(
+        "deidentify", session_id, opts, lambda s, cfg: stages.run_deid(s, cfg, _manifest(manifest))
     )
 
 
@@ -115,10 +114,6 @@ def export_task(
     session_id: str, out: str, manifest: str | None, opts: dict[str, Any]
 ) -> dict[str, Any]:
     """Leak gate, then the de-identified files into OUT."""
-    cfg = settings_of(opts)
-    session = stages.open_session(cfg, session_id)
-    return _log(
-        guarded(
-            "export", session.root, lambda: stages.run_export(session, out, _manifest(manifest))
-        )
+    return _stage(
+        "export", session_id, opts, lambda s, cfg: stages.run_export(s, out, _manifest(manifest))
     )

@@ -239,13 +239,13 @@ def load_settings(
 ) -> Settings:
     """Base config, then the local one if present, then ``paths``, then ``overrides``."""
     data: dict[str, Any] = {}
-    sources = [BASE_CONFIG] + ([LOCAL_CONFIG] if LOCAL_CONFIG.is_file() else [])
+    # The base and local files are optional; files named by the caller must exist.
+    sources = [p for p in (BASE_CONFIG, LOCAL_CONFIG) if p.is_file()]
     sources += [Path(p) for p in paths if p]
     names = []
     for src in sources:
-        if src.is_file() or src not in (BASE_CONFIG,):
-            data = _merge(data, read_yaml(src))
-            names.append(str(src))
+        data = _merge(data, read_yaml(src))
+        names.append(str(src))
     if overrides:
         data = _merge(data, overrides)
         names.append("command-line options")

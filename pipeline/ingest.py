@@ -65,10 +65,9 @@ def _dbfs(rms: float) -> float:
 
 
 def decode_to_wav(src: Path, dst: Path, min_duration_s: float = 0.5) -> tuple[Source, float]:
-    """Decode ``src`` to 16 kHz mono 16-bit ``dst``; return its Source and peak level."""
+    """Decode ``src`` (checked readable by the caller) to 16 kHz mono 16-bit ``dst``."""
     import av
 
-    check_readable(src)
     try:
         container = av.open(str(src), metadata_errors="ignore")
     except av.error.FFmpegError:

@@ -58,8 +58,9 @@ def speaker_of_spans(d: Diarization, spans: list[tuple[float, float]]) -> list[s
 def assign_speakers(t: Transcript, d: Diarization) -> Transcript:
     """A copy of ``t`` whose words and segments carry speakers, split at voice changes."""
     spans = [(w.start, w.end) for s in t.segments for w in s.words]
-    word_speakers = iter(speaker_of_spans(d, spans))
-    seg_speakers = speaker_of_spans(d, [(s.start, s.end) for s in t.segments])
+    found = speaker_of_spans(d, spans + [(s.start, s.end) for s in t.segments])
+    word_speakers = iter(found[: len(spans)])
+    seg_speakers = found[len(spans) :]
     segments: list[Segment] = []
     for seg, fallback in zip(t.segments, seg_speakers, strict=True):
         if not seg.words:

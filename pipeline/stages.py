@@ -169,7 +169,7 @@ def run_asr(session: SessionDir, cfg: Settings, progress: Progress | None = None
     )
 
 
-def speaker_bounds(manifest: SessionManifest | None) -> tuple[int, int]:
+def clustering_bounds(manifest: SessionManifest | None) -> tuple[int, int]:
     """Voices the clustering may find: an exact count is enforced, a range only capped."""
     if manifest is None:
         return 1, 10
@@ -186,7 +186,7 @@ def run_diarize(
 
     started = time.monotonic()
     audio_rec = session.read_record("audio") or {}
-    bounds = speaker_bounds(manifest)
+    bounds = clustering_bounds(manifest)
     dcfg = cfg.diarization.model_dump(mode="json", exclude={"cpu_threads", "enabled"})
     key = stage_key("diarize", DIARIZE_VERSION, audio_rec.get("key"), dcfg, bounds)
     folder = session.stage("speakers")
@@ -471,11 +471,6 @@ def run_export(
     for f in files:
         with atomic_path(target / f.name, SHARED_FILE) as tmp:
             shutil.copyfile(f, tmp)
-    return StageResult(
-        session.session_id,
-        "export",
-        str(target),
-        False,
-        round(time.monotonic() - started, 3),
-        {"files": len(files), "gate_hits": 0},
+    return finished(
+        session, "export", target, False, started, {"files": len(files), "gate_hits": 0}
     )

@@ -39,27 +39,9 @@ class Hit:
         return f"{self.file}@{self.offset} {self.kind}"
 
 
-def protected_terms(roster: Roster) -> tuple[set[str], set[str]]:
-    """(phrases, single words) to look for, lowercase."""
-    phrases, words = set(), set()
-    for n in roster.names:
-        low = n.text.lower()
-        if len(n.parts) > 1:
-            phrases.add(low)
-        if n.type != "ROSTER_PERSON":
-            if len(n.parts) == 1:
-                words.add(low)
-            continue  # "Elm Street" protects the phrase, not every "street"
-        for part in n.parts:
-            part = part.strip(".,")
-            if len(part) >= 2:
-                words.add(part)
-    return phrases, words
-
-
 def scan_text(text: str, name: str, roster: Roster) -> list[Hit]:
     hits: list[Hit] = []
-    phrases, words = protected_terms(roster)
+    phrases, words = roster.protected_terms
     low = text.lower()
     for phrase in phrases:
         for m in re.finditer(r"(?<![\w])" + re.escape(phrase) + r"(?![\w])", low):
@@ -84,7 +66,7 @@ def scan_text(text: str, name: str, roster: Roster) -> list[Hit]:
     return sorted(set(hits), key=lambda h: h.offset)
 
 
-def _one_slip(token: str, words: set[str], everyday: frozenset[str]) -> bool:
+def _one_slip(token: str, words: frozenset[str], everyday: frozenset[str]) -> bool:
     """One letter off a longer protected name ("Delgato" for "Delgado")."""
     return any(
         len(w) >= 5 and w not in everyday and Levenshtein.distance(token, w) == 1 for w in words

@@ -107,6 +107,20 @@ class Roster:
         return out
 
     @functools.cached_property
+    def protected_terms(self) -> tuple[frozenset[str], frozenset[str]]:
+        """(phrases, single words) the leak gate looks for, lowercase."""
+        phrases, words = set(), set()
+        for n in self.names:
+            if len(n.parts) > 1:
+                phrases.add(n.text.lower())
+            if n.type != "ROSTER_PERSON":
+                if len(n.parts) == 1:
+                    words.add(n.text.lower())
+                continue  # "Elm Street" protects the phrase, not every "street"
+            words |= {p.strip(".,") for p in n.parts if len(p.strip(".,")) >= 2}
+        return frozenset(phrases), frozenset(words)
+
+    @functools.cached_property
     def fuzzy_parts(self) -> list[tuple[str, set[str]]]:
         """Name parts that misheard words are compared with (not the everyday-word ones)."""
         return [
