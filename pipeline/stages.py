@@ -40,7 +40,7 @@ from pipeline.writers import write_all
 logger = logging.getLogger(__name__)
 
 INGEST_VERSION = 1
-DIARIZE_VERSION = 1
+DIARIZE_VERSION = 2
 ROLES_VERSION = 1
 DEID_VERSION = 1
 

@@ -72,7 +72,7 @@ def test_enrolled_session_gets_people_roles_and_labels(generated, tmp_path, mode
     roles = yaml.safe_load((folder / "fg3.roles.yaml").read_text())
     assert roles_by_word(t, rendering, roles) >= 0.95
     # Profiles were saved in the restricted key area for later sessions.
-    assert (cfg.paths.keys / "voices" / "resemblyzer" / "fg3-P1.json").is_file()
+    assert (cfg.paths.keys / "voices" / cfg.diarization.embedding / "fg3-P1.json").is_file()
     cfg = cfg.model_copy(update={"deid": cfg.deid.model_copy(update={"audio": True})})
     run_deid(session, cfg, m)
     out = run_export(session, tmp_path / "out", m)

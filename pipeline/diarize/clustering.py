@@ -12,7 +12,7 @@ into their nearest large one.
 from __future__ import annotations
 
 import numpy as np
-from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.cluster.hierarchy import fcluster, linkage, to_tree
 from scipy.optimize import linear_sum_assignment
 
 #: Spectral clustering needs this many embeddings; fewer are clustered by average
@@ -29,8 +29,19 @@ def cluster(
     max_speakers: int = 20,
     method: str = "ward",
     min_cluster_size: int = 2,
+    never_merge_below: float | None = None,
+    always_merge_above: float | None = None,
 ) -> np.ndarray:
-    """Cluster labels 0..K-1 for unit vectors ``x`` (N, D)."""
+    """Cluster labels 0..K-1 for unit vectors ``x`` (N, D).
+
+    Ward distances grow with the size of the clusters, so for hierarchical methods two
+    cosine guards on the clusters' centroids keep the cut fair at any length:
+    - ``never_merge_below``: two branches less alike than this stay apart (a short
+      recording gives small clusters, whose Ward distance is small even between
+      distinct voices);
+    - ``always_merge_above``: afterwards, voices more alike than this merge (on a
+      long recording one voice can be cut in two; its halves stay alike).
+    """
     n = len(x)
     if n == 0:
         return np.zeros(0, dtype=int)
@@ -45,15 +56,47 @@ def cluster(
         labels = merge_close(x, labels, 1 - threshold**2 / 2, lo)
     else:
         z = linkage(x, method=method, metric="euclidean")
-        labels = fcluster(z, threshold, criterion="distance") - 1
+        labels = cut_tree(x, z, threshold, never_merge_below)
         k = labels.max() + 1
         if not lo <= k <= hi:
             labels = fcluster(z, int(np.clip(k, lo, hi)), criterion="maxclust") - 1
         labels = _fold_small(x, labels, min_cluster_size, lo)
+    if always_merge_above is not None:
+        labels = merge_close(x, labels, always_merge_above, lo)
     # Renumber by first appearance so labels are stable and dense.
     _, first = np.unique(labels, return_index=True)
     order = {old: new for new, old in enumerate(labels[np.sort(first)])}
     return np.array([order[v] for v in labels])
+
+
+def cut_tree(x: np.ndarray, z: np.ndarray, threshold: float, min_cos: float | None) -> np.ndarray:
+    """Labels from cutting the tree ``z`` at ``threshold``, and also wherever the two
+    branches' centroids have a cosine similarity under ``min_cos``."""
+    labels = np.zeros(len(x), dtype=int)
+    todo = [to_tree(z)]
+    k = 0
+    while todo:
+        node = todo.pop()
+        leaves = node.pre_order()
+        if not node.is_leaf():
+            left, right = node.get_left(), node.get_right()
+            split = node.dist > threshold
+            if not split and min_cos is not None:
+                a, b = (
+                    _unit(x[left.pre_order()].mean(axis=0)),
+                    _unit(x[right.pre_order()].mean(axis=0)),
+                )
+                split = float(a @ b) < min_cos
+            if split:
+                todo += [right, left]
+                continue
+        labels[leaves] = k
+        k += 1
+    return labels
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / max(float(np.linalg.norm(v)), 1e-8)
 
 
 def spectral(x: np.ndarray, lo: int, hi: int, keep: float = 0.012, min_keep: int = 6) -> np.ndarray:

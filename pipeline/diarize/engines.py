@@ -74,6 +74,9 @@ class OverlapEngine:
             linkage=self.cfg.linkage,
             min_cluster_size=self.cfg.min_cluster_size,
             min_unit_s=self.cfg.min_unit_s,
+            max_unit_s=self.cfg.max_unit_s,
+            never_merge_below=self.cfg.never_merge_below,
+            always_merge_above=self.cfg.always_merge_above,
         )
         turns, cents = diarize_overlap(
             audio,

@@ -2,10 +2,12 @@
 
 1. segmentation-3.0 marks up to three local speakers (overlap included) in 10 s
    windows sliding by ``step`` seconds;
-2. every run of speech of a local speaker (a *unit*: an utterance, pauses under
-   ``join_gap`` bridged) gets an embedding, from the frames where it talks alone
-   when there are enough. Units rather than whole local speakers, because the
-   model can merge two similar voices into one local speaker of a window;
+2. every run of speech of a local speaker, pauses under ``join_gap`` bridged and
+   cut into pieces of at most ``max_unit_s`` (a *unit*), gets an embedding, from
+   the frames where it talks alone when there are enough. Units rather than whole
+   local speakers, and pieces rather than whole runs, because the model can merge
+   two similar voices into one local speaker of a window, even with no pause
+   between them;
 3. the embeddings of units with enough clean speech are clustered into voices
    within the manifest's bounds; every unit then takes its nearest voice, units
    talking at the same time taking different voices;
@@ -16,6 +18,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,17 +34,23 @@ MAX_CLUSTERED = 2000
 @dataclass
 class OverlapOptions:
     #: Windows slide by this much (seconds). Smaller is finer and slower.
-    step: float = 2.5
-    #: Voices closer than this (distance between unit-length embeddings) are one voice.
-    threshold: float = 0.5
-    #: spectral, or a hierarchical linkage (scipy names: average, centroid, ward).
-    linkage: str = "spectral"
+    step: float = 3.0
+    #: Voices closer than this are one voice (a Ward linkage distance for ``ward``).
+    threshold: float = 1.9
+    #: A hierarchical linkage (scipy names: ward, average, centroid), or spectral.
+    linkage: str = "ward"
+    #: Branches of the tree less alike than this (cosine of centroids) stay apart.
+    never_merge_below: float | None = 0.5
+    #: Voices more alike than this (cosine of centroids) are then merged.
+    always_merge_above: float | None = 0.84
     #: Voices backed by fewer units than this fold into the nearest voice.
     min_cluster_size: int = 2
     #: Pauses shorter than this (seconds) stay inside one unit.
     join_gap: float = 0.25
     #: Units shorter than this (seconds) are matched to voices but do not shape them.
     min_unit_s: float = 1.0
+    #: Longer runs of speech are cut into equal pieces no longer than this (seconds).
+    max_unit_s: float = 2.5
 
 
 @dataclass
@@ -68,8 +77,22 @@ def runs(active: np.ndarray, join: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in out]
 
 
+def pieces(spans: list[tuple[int, int]], longest: int) -> list[tuple[int, int]]:
+    """Each [start, end) span cut into equal pieces of at most ``longest`` frames."""
+    out = []
+    for a, b in spans:
+        n = max(1, -(-(b - a) // max(longest, 1)))
+        edges = np.linspace(a, b, n + 1).round().astype(int)
+        out += [(int(x), int(y)) for x, y in itertools.pairwise(edges)]
+    return out
+
+
 def unit_embeddings(
-    audio: np.ndarray, seg: Segmentation, embedder: Embedder, join_gap: float
+    audio: np.ndarray,
+    seg: Segmentation,
+    embedder: Embedder,
+    join_gap: float,
+    max_unit_s: float = 2.5,
 ) -> Units:
     C, F, S = seg.activity.shape
     n_win = round(seg.window * embedder.rate)
@@ -79,6 +102,7 @@ def unit_embeddings(
     ).astype(int)
     alone = seg.activity.sum(axis=2) == 1
     join = round(join_gap / seg.frame_step)
+    longest = round(max_unit_s / seg.frame_step)
     win = round(seg.window * SR)
     rows: list[tuple[int, int, int, int, bool]] = []
     vectors: list[np.ndarray] = []
@@ -91,9 +115,10 @@ def unit_embeddings(
         ]
         idx = seg_index[: len(feats)]
         for s in range(S):
-            for a, b in runs(seg.activity[c, :, s] > 0, join):
+            talks = seg.activity[c, idx, s] > 0
+            for a, b in pieces(runs(seg.activity[c, :, s] > 0, join), longest):
                 in_run = (idx >= a) & (idx < b)
-                clean = in_run & alone[c, idx]
+                clean = in_run & talks & alone[c, idx]
                 mask = clean if clean.sum() >= embedder.min_frames else in_run
                 rows.append((c, s, a, b, bool(clean.sum() >= embedder.min_frames)))
                 vectors.append(np.full(embedder.dim, np.nan, dtype=np.float32))
@@ -150,7 +175,7 @@ def diarize_overlap(
     """(start, end, voice) turns, possibly overlapping, and the voices' centroids."""
     opt = options or OverlapOptions()
     seg = segmenter(audio)
-    units = unit_embeddings(audio, seg, embedder, opt.join_gap)
+    units = unit_embeddings(audio, seg, embedder, opt.join_gap, opt.max_unit_s)
     has_vec = ~np.isnan(units.embedding).any(axis=1)
     long_enough = (units.last - units.first) * seg.frame_step >= opt.min_unit_s
     good = units.clean & has_vec & long_enough
@@ -172,6 +197,8 @@ def diarize_overlap(
         max_speakers=max_speakers,
         method=opt.linkage,
         min_cluster_size=opt.min_cluster_size,
+        never_merge_below=opt.never_merge_below,
+        always_merge_above=opt.always_merge_above,
     )
     cents = centroids(x, labels)
     hard = assign_units(units, cents)
@@ -184,13 +211,19 @@ def diarize_overlap(
         col = clustered[c, :, k]
         col[np.isnan(col)] = 0.0
         col[a:b] = np.maximum(col[a:b], seg.activity[c, a:b, s])
+    return stitch(seg, clustered), cents
+
+
+def stitch(seg: Segmentation, clustered: np.ndarray) -> list[tuple[float, float, int]]:
+    """Turns from per-window voice activity (C, F, K): in each frame the ``count`` most
+    active voices, count being how many people the segmentation hears."""
     activations = seg.aggregate(clustered, average=False)
-    count = np.minimum(seg.speaker_count(), len(cents))
+    count = np.minimum(seg.speaker_count(), clustered.shape[2])
     ranked = np.argsort(-activations, axis=1)
     binary = np.zeros_like(activations, dtype=bool)
     for t in range(len(binary)):
         binary[t, ranked[t, : count[t]]] = True
-    return _to_turns(binary, seg), cents
+    return _to_turns(binary, seg)
 
 
 def _to_turns(binary: np.ndarray, seg: Segmentation) -> list[tuple[float, float, int]]:
