@@ -77,14 +77,34 @@ def runs(active: np.ndarray, join: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in out]
 
 
-def pieces(spans: list[tuple[int, int]], longest: int) -> list[tuple[int, int]]:
-    """Each [start, end) span cut into equal pieces of at most ``longest`` frames."""
+def pieces(spans: list[tuple[int, int]], longest: int, offset: int = 0) -> list[tuple[int, int]]:
+    """Each [start, end) span cut where ``offset + frame`` is a multiple of ``longest``,
+    except within ``longest / 2`` of its ends (no scraps too short to embed well).
+
+    The cuts sit on one grid for the whole recording, so the windows that see the same
+    speech cut it the same way (and can share its embeddings).
+    """
+    longest = max(longest, 1)
     out = []
     for a, b in spans:
-        n = max(1, -(-(b - a) // max(longest, 1)))
-        edges = np.linspace(a, b, n + 1).round().astype(int)
+        grid = range((offset + a) // longest * longest + longest - offset, b, longest)
+        cuts = [x for x in grid if 2 * (x - a) >= longest and 2 * (b - x) >= longest]
+        edges = [a, *cuts, b]
         out += [(int(x), int(y)) for x, y in itertools.pairwise(edges)]
     return out
+
+
+#: Units whose spans overlap this much (intersection over union) are the same stretch.
+SAME_STRETCH = 0.6
+
+
+def same_stretch(recent: list[tuple[int, int, int]], first: int, last: int) -> int | None:
+    """The row of the unit in ``recent`` spanning nearly [first, last), if any."""
+    for a, b, row in recent:
+        inter = min(b, last) - max(a, first)
+        if inter > 0 and inter / (max(b, last) - min(a, first)) >= SAME_STRETCH:
+            return row
+    return None
 
 
 def unit_embeddings(
@@ -108,28 +128,51 @@ def unit_embeddings(
     vectors: list[np.ndarray] = []
     blocks: list[np.ndarray] = []
     pending: list[int] = []
+    # Windows overlap, so most speech is seen by several of them: a unit spanning the same
+    # stretch as a unit already embedded, with nobody else talking in either, reuses its
+    # embedding (the same speech of the same person) instead of running the model again.
+    recent: list[tuple[int, int, int]] = []  # (first, last global frame, row)
+    copies: list[tuple[int, int]] = []  # (row, row it copies)
     for c in range(C):
         start = round(seg.starts[c] * SR)
         feats = embedder.features(window(audio, start, min(win, max(0, seg.num_samples - start))))[
             :n_win
         ]
         idx = seg_index[: len(feats)]
-        for s in range(S):
-            talks = seg.activity[c, idx, s] > 0
-            for a, b in pieces(runs(seg.activity[c, :, s] > 0, join), longest):
-                in_run = (idx >= a) & (idx < b)
-                clean = in_run & talks & alone[c, idx]
-                mask = clean if clean.sum() >= embedder.min_frames else in_run
-                rows.append((c, s, a, b, bool(clean.sum() >= embedder.min_frames)))
-                vectors.append(np.full(embedder.dim, np.nan, dtype=np.float32))
-                if mask.sum() >= 10:
-                    blocks.append(feats[mask])
-                    pending.append(len(rows) - 1)
+        first = seg.first_frame(c)
+        spans = [
+            (s, a, b)
+            for s in range(S)
+            for a, b in pieces(runs(seg.activity[c, :, s] > 0, join), longest, first)
+        ]
+        g = first
+        fresh: list[tuple[int, int, int]] = []
+        for s, a, b in spans:
+            in_run = (idx >= a) & (idx < b)
+            clean = in_run & (seg.activity[c, idx, s] > 0) & alone[c, idx]
+            mask = clean if clean.sum() >= embedder.min_frames else in_run
+            rows.append((c, s, a, b, bool(clean.sum() >= embedder.min_frames)))
+            vectors.append(np.full(embedder.dim, np.nan, dtype=np.float32))
+            row = len(rows) - 1
+            solo = not any(s2 != s and a2 < b and a < b2 for s2, a2, b2 in spans)
+            twin = same_stretch(recent, g + a, g + b) if solo else None
+            if twin is not None:
+                copies.append((row, twin))
+                continue
+            if solo:
+                fresh.append((g + a, g + b, row))
+            if mask.sum() >= 10:
+                blocks.append(feats[mask])
+                pending.append(row)
+        next_start = seg.first_frame(c + 1) if c + 1 < C else g
+        recent = [r for r in recent + fresh if r[1] > next_start]
         # Embed as we go: the features of a long recording would not fit in memory at once.
         if len(blocks) >= 64 or (c == C - 1 and blocks):
             for i, v in zip(pending, embedder.from_features(blocks), strict=True):
                 vectors[i] = v
             blocks, pending = [], []
+    for row, twin in copies:
+        vectors[row] = vectors[twin]
     if not rows:
         empty = np.zeros(0, dtype=int)
         return Units(
