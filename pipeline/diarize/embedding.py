@@ -15,6 +15,8 @@ import numpy as np
 from pipeline.diarize.features import SHIFT, fbank
 
 SR = 16000
+#: CAM++ inputs are padded (by repetition) to a multiple of this many frames.
+BUCKET = 64
 
 
 class Embedder(Protocol):
@@ -60,7 +62,7 @@ class CamPlusPlus:
     def features(self, audio: np.ndarray) -> np.ndarray:
         return fbank(audio)
 
-    def from_features(self, feats: list[np.ndarray], batch: int = 32) -> np.ndarray:
+    def from_features(self, feats: list[np.ndarray], batch: int = 8) -> np.ndarray:
         """Embed each (frames, 80) block (mean-normalized here); similar lengths are batched."""
         torch = self.torch
         out = np.zeros((len(feats), self.dim), dtype=np.float32)
@@ -68,7 +70,9 @@ class CamPlusPlus:
         with torch.inference_mode():
             for i in range(0, len(order), batch):
                 idx = order[i : i + batch]
-                longest = max(len(feats[j]) for j in idx)
+                # Lengths rounded up to a few sizes: the allocator then reuses its buffers
+                # instead of fragmenting the heap (hundreds of MB on long recordings).
+                longest = -(-max(len(feats[j]) for j in idx) // BUCKET) * BUCKET
                 block = np.zeros((len(idx), longest, 80), dtype=np.float32)
                 for row, j in enumerate(idx):
                     f = feats[j] - feats[j].mean(axis=0, keepdims=True)
