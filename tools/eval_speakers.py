@@ -129,26 +129,27 @@ def score_engine(
 
 
 def segmentation_floor(files: list[tuple[Path, Path, Path]]) -> dict:
-    """DER with a perfect clustering: each window's local speakers mapped to the reference
-    speakers they overlap most. What no embedding or clustering can go below, since
-    speech the segmentation misses stays missed."""
+    """DER of the overlap engine with a perfect clustering: every unit (a piece of one
+    local speaker's speech in one window) given the reference speaker it overlaps most.
+    No embedding or clustering can do better, since speech the segmentation misses
+    stays missed."""
     from pyannote.metrics.diarization import DiarizationErrorRate
-    from scipy.optimize import linear_sum_assignment
 
     from pipeline.config import load_settings
-    from pipeline.diarize.overlap import stitch
+    from pipeline.diarize.overlap import pieces, runs, stitch
     from pipeline.diarize.segmentation import Segmenter
     from pipeline.models import weight_path
 
-    step = load_settings().diarization.step
-    segmenter = Segmenter(weight_path("segmentation-3.0"), step=step)
+    cfg = load_settings().diarization
+    segmenter = Segmenter(weight_path("segmentation-3.0"), step=cfg.step)
     metric = DiarizationErrorRate(collar=0.25, skip_overlap=False)
     for wav, rttm, uem in files:
         audio = load_16k(wav)
         seg = segmenter(audio)
         ref = load_rttm(rttm)
         labels = sorted(ref.labels())
-        C, F, _ = seg.activity.shape
+        C, F, S = seg.activity.shape
+        join, longest = round(0.25 / seg.frame_step), round(cfg.max_unit_s / seg.frame_step)
         mapped = np.zeros((C, F, len(labels)))
         for c in range(C):
             t = seg.starts[c] + seg.frame_start + np.arange(F) * seg.frame_step
@@ -156,8 +157,11 @@ def segmentation_floor(files: list[tuple[Path, Path, Path]]) -> dict:
             truth = np.zeros((F, len(labels)))
             for span, _, who in ref.itertracks(yield_label=True):
                 truth[(t >= span.start) & (t < span.end), labels.index(who)] = 1
-            for s, k in zip(*linear_sum_assignment(-(seg.activity[c].T @ truth)), strict=True):
-                mapped[c, :, k] = np.maximum(mapped[c, :, k], seg.activity[c, :, s])
+            for s in range(S):
+                talks = seg.activity[c, :, s]
+                for a, b in pieces(runs(talks > 0, join), longest, seg.first_frame(c)):
+                    k = int(np.argmax(talks[a:b] @ truth[a:b]))
+                    mapped[c, a:b, k] = np.maximum(mapped[c, a:b, k], talks[a:b])
         turns = [(a, b, labels[k]) for a, b, k in stitch(seg, mapped)]
         metric(ref, load_rttm_turns(turns), uem=load_uem(uem, len(audio) / 16000))
     total = metric.report(display=False).loc["TOTAL"]
