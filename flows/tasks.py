@@ -61,15 +61,12 @@ def ingest_task(src: str, session_id: str, opts: dict[str, Any]) -> dict[str, An
 
 @task(name="transcribe", **TASK_OPTS)
 def asr_task(session_id: str, opts: dict[str, Any], show_progress: bool = True) -> dict[str, Any]:
-    cfg = settings_of(opts)
-    session = stages.open_session(cfg, session_id)
-
-    def run() -> stages.StageResult:
+    def run(session: stages.SessionDir, cfg: Settings) -> stages.StageResult:
         duration = wav_duration(session.root / "01_audio" / "audio.wav")
         with AudioBar(duration, session_id, enabled=show_progress) as bar:
             return stages.run_asr(session, cfg, progress=bar.update_to)
 
-    return _log(guarded("transcribe", session.root, run))
+    return _stage("transcribe", session_id, opts, run)
 
 
 def _manifest(path: str | None) -> SessionManifest | None:

@@ -109,9 +109,13 @@ def match_enrolled(
             v.confidence = float(min(1.0, 0.75 + (s - threshold)))
 
 
-def guess_roles(voices: list[Voice], t: Transcript, manifest: SessionManifest | None) -> None:
+def guess_roles(
+    voices: list[Voice],
+    t: Transcript,
+    manifest: SessionManifest | None,
+    stats: dict[str, dict[str, float]],
+) -> None:
     """Facilitator by questions and opening; the rest by the session kind."""
-    stats = voice_stats(t)
     kind = manifest.kind if manifest else "other"
     open_voice = opener(t)
     open_ = [v for v in voices if v.source == "heuristic"]
@@ -221,7 +225,7 @@ def assign_roles(
     apply_answers(voices, answers, manifest)
     if manifest and enrolled:
         match_enrolled(voices, d.voices, enrolled, manifest, cfg.enrollment_threshold)
-    guess_roles(voices, t, manifest)
+    guess_roles(voices, t, manifest, stats)
     name_people(voices, manifest)
     return sorted(voices, key=lambda v: v.first_seen)
 

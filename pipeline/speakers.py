@@ -8,6 +8,7 @@ import numpy as np
 
 from pipeline.diarize import Diarization
 from pipeline.transcript import Segment, Transcript, Turn, Word
+from pipeline.writers import speaker_labels
 
 #: Time resolution of the speaker timeline (seconds).
 RES = 0.01
@@ -104,7 +105,7 @@ def split_by_speaker(seg: Segment, words: list[Word]) -> list[Segment]:
 
 def turns(t: Transcript) -> list[Turn]:
     """Consecutive segments of one voice merged into turns."""
-    labels = {s["id"]: s for s in t.speakers}
+    labels = speaker_labels(t)
     out: list[Turn] = []
     for seg in t.segments:
         if not seg.text.strip():
@@ -115,14 +116,13 @@ def turns(t: Transcript) -> list[Turn]:
             last.text = f"{last.text} {seg.text.strip()}"
             last.segment_ids.append(seg.id)
             continue
-        info = labels.get(seg.speaker or "", {})
         out.append(
             Turn(
                 seg.start,
                 seg.end,
                 seg.speaker,
                 seg.role,
-                info.get("label") or seg.speaker,
+                labels.get(seg.speaker or "", seg.speaker),
                 seg.text.strip(),
                 [seg.id],
             )

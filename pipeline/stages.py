@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.asr import Progress
-from pipeline.asr.stage import transcribe_session
+from pipeline.asr.stage import transcribe_session, transcript_path
 from pipeline.config import Settings
 from pipeline.errors import PipelineError
 from pipeline.ingest import ingest
@@ -162,7 +162,7 @@ def run_asr(session: SessionDir, cfg: Settings, progress: Progress | None = None
     return finished(
         session,
         "asr",
-        session.root / "02_asr" / "transcript.json",
+        transcript_path(session),
         cached,
         started,
         {k: rec.get(k) for k in ("segments", "words", "pieces", "resumed_pieces")},
@@ -279,9 +279,7 @@ def run_roles(session: SessionDir, cfg: Settings, manifest: SessionManifest | No
     if not cached:
         session.invalidate_from("roles")
         enrolled, problems = enroll_people(manifest, cfg, embedding)
-        transcript = assign_speakers(
-            Transcript.load(session.root / "02_asr" / "transcript.json"), diarization
-        )
+        transcript = assign_speakers(Transcript.load(transcript_path(session)), diarization)
         voices = assign_roles(transcript, diarization, manifest, enrolled, answers, cfg.roles)
         known = [
             (v.person, v.role)
@@ -334,10 +332,13 @@ def adopt_transcript(session: SessionDir, path: Path, transcript: Transcript) ->
     session.mark_done("asr", stage_key("adopted", sha256_file(path)), ["transcript.json"])
 
 
-def identified_transcript(session: SessionDir) -> Path:
-    """The most finished identified transcript (with speakers when that stage ran)."""
-    roles = session.root / "04_roles" / "transcript.json"
-    return roles if session.read_record("roles") else session.root / "02_asr" / "transcript.json"
+def identified_transcript(session: SessionDir) -> tuple[Path, dict[str, Any]]:
+    """The most finished identified transcript (with speakers when that stage ran), and
+    the record of the stage that wrote it."""
+    roles = session.read_record("roles")
+    if roles:
+        return session.root / "04_roles" / "transcript.json", roles
+    return transcript_path(session), session.read_record("asr") or {}
 
 
 def _roster(manifest: SessionManifest | None) -> Any:
@@ -357,8 +358,7 @@ def run_deid(session: SessionDir, cfg: Settings, manifest: SessionManifest | Non
     from pipeline.labels import LabelRegistry
 
     started = time.monotonic()
-    source = identified_transcript(session)
-    upstream = session.read_record("roles") or session.read_record("asr") or {}
+    source, upstream = identified_transcript(session)
     people = manifest.protected_people() if manifest else []
     key = stage_key(
         "deid",
@@ -387,8 +387,9 @@ def run_deid(session: SessionDir, cfg: Settings, manifest: SessionManifest | Non
                 crosswalk, session.session_id, labels, {p.id: p.name for p in people}
             )
             result = deidentify(transcript, findings, turns, names)
+        replaced = sum(result.counts.values())
         result.transcript.provenance.append(
-            {"stage": "deid", "engine": "presidio", "replaced": sum(result.counts.values())}
+            {"stage": "deid", "engine": "presidio", "replaced": replaced}
         )
         outputs = [p.name for p in write_all(result.transcript, folder)]
         report = {
@@ -418,7 +419,7 @@ def run_deid(session: SessionDir, cfg: Settings, manifest: SessionManifest | Non
             key,
             outputs,
             seconds=round(time.monotonic() - started, 3),
-            replaced=sum(result.counts.values()),
+            replaced=replaced,
         )
     rec = session.read_record("deid") or {}
     return finished(session, "deid", folder, cached, started, {"replaced": rec.get("replaced")})

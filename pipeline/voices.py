@@ -9,18 +9,16 @@ profile with ``voice_profile``).
 from __future__ import annotations
 
 import json
-import logging
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from pipeline.diarize.embedding import unit_length
 from pipeline.errors import PipelineError
 from pipeline.ingest import ingest, read_wav
 from pipeline.manifest import Person
-from pipeline.workdir import make_dir, sha256_file, write_json
-
-logger = logging.getLogger(__name__)
+from pipeline.workdir import make_dir, write_json
 
 
 def profile_path(keys_dir: Path, embedding: str, profile_id: str) -> Path:
@@ -49,14 +47,13 @@ def enroll(
             try:
                 with tempfile.TemporaryDirectory() as tmp:
                     wav = Path(tmp) / "clip.wav"
-                    ingest(clip, wav, min_duration_s=1.0)
+                    digest = ingest(clip, wav, min_duration_s=1.0).source.sha256
                     clips.append(read_wav(wav))
-                digests.append(sha256_file(clip))
+                digests.append(digest)
             except PipelineError as exc:
                 problems.append(f"{person.id} enrollment clip {exc}")
         if clips:
-            vec = np.asarray(embed(clips), dtype=np.float32).mean(axis=0)
-            vec /= max(float(np.linalg.norm(vec)), 1e-8)
+            vec = unit_length(np.asarray(embed(clips), dtype=np.float32).mean(axis=0))
             out = profile_path(keys_dir, embedding, person.voice_profile or person.id)
             make_dir(out.parent)
             make_dir(out.parent.parent)

@@ -5,9 +5,9 @@ import pytest
 
 from pipeline.config import load_settings
 from pipeline.diarize import Diarization, get_diarizer
-from pipeline.ingest import ingest, read_wav
+from pipeline.ingest import read_wav
 from pipeline.models import weight_path
-from tools.eval_speakers import hypothesis, load_rttm
+from tools.eval_speakers import annotation, der_metric, hypothesis, load_16k, load_rttm
 
 pytestmark = pytest.mark.slow
 
@@ -19,24 +19,16 @@ def diarizer():
 
 def der(ref, d, duration):
     from pyannote.core import Segment, Timeline
-    from pyannote.metrics.diarization import DiarizationErrorRate
 
-    return DiarizationErrorRate(collar=0.25, skip_overlap=False)(
-        ref, hypothesis(d), uem=Timeline([Segment(0, duration)])
-    )
+    return der_metric()(ref, hypothesis(d), uem=Timeline([Segment(0, duration)]))
 
 
-def test_generated_conversation(diarizer, conversation, tmp_path):
-    from pyannote.core import Annotation, Segment
-
+def test_generated_conversation(diarizer, conversation):
     path, rendering = conversation
-    ingest(path, tmp_path / "a.wav")
-    audio = read_wav(tmp_path / "a.wav")
+    audio = load_16k(path)
     d = diarizer.diarize(audio, 1, 5)
     assert len(d.voices) == 3
-    ref = Annotation()
-    for i, t in enumerate(rendering.turns):
-        ref[Segment(t.start, t.end), i] = t.speaker
+    ref = annotation([(t.start, t.end, t.speaker) for t in rendering.turns])
     assert der(ref, d, len(audio) / 16000) <= 0.10
     for v in d.voices.values():
         assert abs(np.linalg.norm(v) - 1) < 1e-3
@@ -68,8 +60,7 @@ def test_overlapped_speech_gets_both_speakers(diarizer, tmp_path, espeak):
     ]
     r = render(lines, voices)
     write_audio(tmp_path / "o.wav", r.audio, r.sample_rate)
-    ingest(tmp_path / "o.wav", tmp_path / "o16.wav")
-    d = diarizer.diarize(read_wav(tmp_path / "o16.wav"), 1, 4)
+    d = diarizer.diarize(load_16k(tmp_path / "o.wav"), 1, 4)
     overlap_start, overlap_end = r.turns[1].start, r.turns[0].end
     assert overlap_end - overlap_start > 1.5
     mid = (overlap_start + overlap_end) / 2

@@ -19,6 +19,7 @@ from pipeline.stages import (
 )
 from pipeline.transcript import Transcript
 from tests.conftest import write_config
+from tools.sessions import role_hits
 
 pytestmark = pytest.mark.slow
 
@@ -44,20 +45,6 @@ def setup(tmp_path, models_dir, manifest_path, wav):
     return cfg, m, session
 
 
-def roles_by_word(t, rendering, roles):
-    ok = n = 0
-    for seg in t.segments:
-        for w in seg.words:
-            mid = (w.start + w.end) / 2
-            hits = {
-                roles[x.speaker] for x in rendering.turns if x.start - 0.1 <= mid <= x.end + 0.1
-            }
-            if len(hits) == 1:
-                n += 1
-                ok += seg.role in hits
-    return ok / n
-
-
 def test_enrolled_session_gets_people_roles_and_labels(generated, tmp_path, models_dir):
     folder, wav, rendering = generated
     cfg, m, session = setup(tmp_path, models_dir, folder / "fg3.yaml", wav)
@@ -70,7 +57,8 @@ def test_enrolled_session_gets_people_roles_and_labels(generated, tmp_path, mode
     assert by_person["fg3-FAC"]["label"] == "FACILITATOR"
     assert {by_person[p]["label"] for p in ("fg3-P1", "fg3-P2")} == {"MEMBER-1", "MEMBER-2"}
     roles = yaml.safe_load((folder / "fg3.roles.yaml").read_text())
-    assert roles_by_word(t, rendering, roles) >= 0.95
+    ok, n = role_hits(t, rendering.turns, roles)
+    assert ok / n >= 0.95
     # Profiles were saved in the restricted key area for later sessions.
     assert (cfg.paths.keys / "voices" / cfg.diarization.embedding / "fg3-P1.json").is_file()
     cfg = cfg.model_copy(update={"deid": cfg.deid.model_copy(update={"audio": True})})

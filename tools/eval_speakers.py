@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import tempfile
@@ -46,16 +47,24 @@ TARGETS = {
 }
 
 
-def load_rttm(path: Path):
+def annotation(turns: list[tuple[float, float, str]], uri: str | None = None):
+    """A pyannote Annotation of (start, end, speaker) turns, which may overlap."""
     from pyannote.core import Annotation, Segment
 
-    ann = Annotation(uri=path.stem)
+    ann = Annotation(uri=uri)
+    for i, (start, end, who) in enumerate(turns):
+        ann[Segment(start, end), i] = who
+    return ann
+
+
+def load_rttm(path: Path):
+    turns = []
     for line in path.read_text().splitlines():
         f = line.split()
         if f and f[0] == "SPEAKER":
             start, dur = float(f[3]), float(f[4])
-            ann[Segment(start, start + dur)] = f[7]
-    return ann
+            turns.append((start, start + dur, f[7]))
+    return annotation(turns, uri=path.stem)
 
 
 def load_uem(path: Path, duration: float):
@@ -73,14 +82,31 @@ def load_uem(path: Path, duration: float):
 
 
 def hypothesis(d):
-    from pyannote.core import Annotation, Segment
-
-    ann = Annotation()
-    for i, t in enumerate(d.turns):
-        ann[Segment(t.start, t.end), i] = t.speaker
-    return ann
+    return annotation([(t.start, t.end, t.speaker) for t in d.turns])
 
 
+def der_metric():
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    return DiarizationErrorRate(collar=0.25, skip_overlap=False)
+
+
+def breakdown(metric) -> dict:
+    """DER of everything ``metric`` scored, and its three parts."""
+    total = metric.report(display=False).loc["TOTAL"]
+
+    def share(column: str) -> float:
+        return round(float(total[(column, "%")]) / 100, 4)
+
+    return {
+        "der": round(abs(metric), 4),
+        "missed": share("missed detection"),
+        "false_alarm": share("false alarm"),
+        "confusion": share("confusion"),
+    }
+
+
+@functools.cache
 def load_16k(path: Path) -> np.ndarray:
     """Samples at 16 kHz whatever the file's rate (through the real ingest)."""
     from pipeline.ingest import ingest, read_wav
@@ -94,14 +120,12 @@ def load_16k(path: Path) -> np.ndarray:
 def score_engine(
     name: str, files: list[tuple[Path, Path, Path]], bounds: dict[str, tuple[int, int]]
 ) -> dict:
-    from pyannote.metrics.diarization import DiarizationErrorRate
-
     from pipeline.config import load_settings
     from pipeline.diarize import get_diarizer
 
     cfg = load_settings(overrides={"diarization": ENGINES[name]}).diarization
     engine = get_diarizer(cfg)
-    metric = DiarizationErrorRate(collar=0.25, skip_overlap=False)
+    metric = der_metric()
     per, seconds, audio_s = {}, 0.0, 0.0
     for wav, rttm, uem in files:
         audio = load_16k(wav)
@@ -116,16 +140,7 @@ def score_engine(
             "ref_speakers": len(ref.labels()),
             "found": len(d.voices),
         }
-    detail = metric.report(display=False)
-    total = detail.loc["TOTAL"]
-    return {
-        "der": round(abs(metric), 4),
-        "missed": round(float(total[("missed detection", "%")]) / 100, 4),
-        "false_alarm": round(float(total[("false alarm", "%")]) / 100, 4),
-        "confusion": round(float(total[("confusion", "%")]) / 100, 4),
-        "rtf": round(seconds / audio_s, 4),
-        "files": per,
-    }
+    return {**breakdown(metric), "rtf": round(seconds / audio_s, 4), "files": per}
 
 
 def segmentation_floor(files: list[tuple[Path, Path, Path]]) -> dict:
@@ -133,23 +148,21 @@ def segmentation_floor(files: list[tuple[Path, Path, Path]]) -> dict:
     local speaker's speech in one window) given the reference speaker it overlaps most.
     No embedding or clustering can do better, since speech the segmentation misses
     stays missed."""
-    from pyannote.metrics.diarization import DiarizationErrorRate
-
     from pipeline.config import load_settings
-    from pipeline.diarize.overlap import pieces, runs, stitch
-    from pipeline.diarize.segmentation import Segmenter
-    from pipeline.models import weight_path
+    from pipeline.diarize import get_diarizer
+    from pipeline.diarize.overlap import OverlapOptions, pieces, runs, stitch
 
     cfg = load_settings().diarization
-    segmenter = Segmenter(weight_path("segmentation-3.0"), step=cfg.step)
-    metric = DiarizationErrorRate(collar=0.25, skip_overlap=False)
+    segmenter = get_diarizer(cfg).segmenter  # type: ignore[attr-defined]
+    metric = der_metric()
     for wav, rttm, uem in files:
         audio = load_16k(wav)
         seg = segmenter(audio)
         ref = load_rttm(rttm)
         labels = sorted(ref.labels())
         C, F, S = seg.activity.shape
-        join, longest = round(0.25 / seg.frame_step), round(cfg.max_unit_s / seg.frame_step)
+        join = round(OverlapOptions().join_gap / seg.frame_step)
+        longest = round(cfg.max_unit_s / seg.frame_step)
         mapped = np.zeros((C, F, len(labels)))
         for c in range(C):
             t = seg.starts[c] + seg.frame_start + np.arange(F) * seg.frame_step
@@ -163,23 +176,8 @@ def segmentation_floor(files: list[tuple[Path, Path, Path]]) -> dict:
                     k = int(np.argmax(talks[a:b] @ truth[a:b]))
                     mapped[c, a:b, k] = np.maximum(mapped[c, a:b, k], talks[a:b])
         turns = [(a, b, labels[k]) for a, b, k in stitch(seg, mapped)]
-        metric(ref, load_rttm_turns(turns), uem=load_uem(uem, len(audio) / 16000))
-    total = metric.report(display=False).loc["TOTAL"]
-    return {
-        "der": round(abs(metric), 4),
-        "missed": round(float(total[("missed detection", "%")]) / 100, 4),
-        "false_alarm": round(float(total[("false alarm", "%")]) / 100, 4),
-        "confusion": round(float(total[("confusion", "%")]) / 100, 4),
-    }
-
-
-def load_rttm_turns(turns: list[tuple[float, float, str]]):
-    from pyannote.core import Annotation, Segment
-
-    ann = Annotation()
-    for i, (a, b, who) in enumerate(turns):
-        ann[Segment(a, b), i] = who
-    return ann
+        metric(ref, annotation(turns), uem=load_uem(uem, len(audio) / 16000))
+    return breakdown(metric)
 
 
 def real_files() -> list[tuple[Path, Path, Path]]:
@@ -205,6 +203,7 @@ def generate(folder: Path) -> list[dict[str, Any]]:
                 "uem": folder / f"{name}.uem",
                 "voices": n,
                 "duration": r.duration,
+                "turns": r.turns,
             }
         )
     return sessions
@@ -216,13 +215,16 @@ def role_accuracy(sessions: list[dict[str, Any]], folder: Path, asr_model: str) 
     from pipeline.manifest import load_manifest
     from pipeline.stages import open_session, run_asr, run_diarize, run_ingest, run_roles
     from pipeline.transcript import Transcript
+    from tools.sessions import role_hits
 
     out: dict[str, Any] = {}
     asr_s = audio_s = 0.0
     for mode in ("enrolled", "heuristic"):
         cfg = load_settings(
             overrides={
-                "paths": {"work": str(folder / mode / "work"), "keys": str(folder / mode / "keys")},
+                # One work folder: the second pass reuses ASR and diarization (their keys
+                # do not depend on enrollment) and only reruns the roles.
+                "paths": {"work": str(folder / "work"), "keys": str(folder / mode / "keys")},
                 "asr": {"model": asr_model},
             }
         )
@@ -246,23 +248,8 @@ def role_accuracy(sessions: list[dict[str, Any]], folder: Path, asr_model: str) 
             run_diarize(session, cfg, manifest)
             run_roles(session, cfg, manifest)
             t = Transcript.load(session.root / "04_roles" / "transcript.json")
-            ref_turns = json.loads(Path(str(s["wav"]).replace(".wav", ".ref.json")).read_text())[
-                "turns"
-            ]
             roles = yaml.safe_load((folder / f"{s['name']}.roles.yaml").read_text())
-            ok = n = 0
-            for seg in t.segments:
-                for w in seg.words:
-                    mid = (w.start + w.end) / 2
-                    hits = {
-                        roles[x["speaker"]]
-                        for x in ref_turns
-                        if x["start"] - 0.1 <= mid <= x["end"] + 0.1
-                    }
-                    if len(hits) != 1:
-                        continue  # overlapped or outside any reference turn
-                    n += 1
-                    ok += seg.role in hits
+            ok, n = role_hits(t, s["turns"], roles)
             per[s["name"]] = round(ok / max(n, 1), 4)
             correct += ok
             total += n

@@ -13,7 +13,18 @@ from pathlib import Path
 
 import yaml
 
-from tools.synth import VOICE_BANK, Rendering, Voice, render, speak, write_audio, write_reference
+from pipeline.transcript import Transcript
+from tools.synth import (
+    SR,
+    VOICE_BANK,
+    Rendering,
+    Turn,
+    Voice,
+    render,
+    speak,
+    write_audio,
+    write_reference,
+)
 
 QUESTIONS = [
     "What kinds of things do you do together with staff outside of the program?",
@@ -103,12 +114,10 @@ def build(session: GeneratedSession, folder: Path, name: str) -> tuple[Path, Ren
     audio = write_audio(folder / f"{name}.wav", r.audio, r.sample_rate)
     write_reference(folder / name, r, name)
     people = []
-    counters: dict[str, int] = {}
     for spk, role in session.roles.items():
-        counters[role] = counters.get(role, 0) + 1
         pid = f"{name}-{spk}"
-        clip = folder / f"{name}-{spk}.enroll.wav"
-        write_audio(clip, speak(" ".join(ENROLL), session.voices[spk]), 22050)
+        clip = folder / f"{pid}.enroll.wav"
+        write_audio(clip, speak(" ".join(ENROLL), session.voices[spk]), SR)
         people.append({"id": pid, "name": f"Person {spk}", "role": role, "enrollment": [clip.name]})
     manifest = {
         "session_id": name,
@@ -120,3 +129,17 @@ def build(session: GeneratedSession, folder: Path, name: str) -> tuple[Path, Ren
     (folder / f"{name}.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
     (folder / f"{name}.roles.yaml").write_text(yaml.safe_dump(session.roles))
     return audio, r
+
+
+def role_hits(t: Transcript, turns: list[Turn], roles: dict[str, str]) -> tuple[int, int]:
+    """(words whose segment has the right role, words scored): a word is scored when
+    its middle falls in exactly one reference turn (not overlapped, not outside)."""
+    ok = n = 0
+    for seg in t.segments:
+        for w in seg.words:
+            mid = (w.start + w.end) / 2
+            hits = {roles[x.speaker] for x in turns if x.start - 0.1 <= mid <= x.end + 0.1}
+            if len(hits) == 1:
+                n += 1
+                ok += seg.role in hits
+    return ok, n

@@ -105,7 +105,7 @@ def render(
     ``gap`` is the silence before the line (default ``pause``); a negative gap
     starts the line that long before the previous one ends (overlapping speech).
     """
-    clips, starts, t = [], [], lead
+    clips, starts = [], []
     prev_end = lead
     for line in lines:
         speaker, text = line[0], line[1]
@@ -115,8 +115,7 @@ def render(
         clips.append((speaker, text, x))
         starts.append(start)
         prev_end = max(prev_end, start + len(x) / SR)
-        t = prev_end
-    audio = np.zeros(int((t + pause) * SR) + 1, dtype=np.float32)
+    audio = np.zeros(int((prev_end + pause) * SR) + 1, dtype=np.float32)
     turns = []
     for (speaker, text, x), start in zip(clips, starts, strict=True):
         a = round(start * SR)

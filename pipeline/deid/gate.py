@@ -27,6 +27,8 @@ from pipeline.deid.spoken import number_runs
 TEXT_SUFFIXES = {".json", ".txt", ".vtt", ".srt", ".csv", ".md", ".yaml", ".yml", ".qdpx", ".xml"}
 HEX = re.compile(r"\b[0-9a-f]{32,}\b")
 WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
+#: A possessive or plural ending, dropped before looking a word up.
+PLURAL = re.compile(r"(['’]s|s|es)$")
 
 
 @dataclass(frozen=True)
@@ -41,15 +43,15 @@ class Hit:
 
 def scan_text(text: str, name: str, roster: Roster) -> list[Hit]:
     hits: list[Hit] = []
-    phrases, words = roster.protected_terms
+    _, words = roster.protected_terms
     low = text.lower()
-    for phrase in phrases:
-        for m in re.finditer(r"(?<![\w])" + re.escape(phrase) + r"(?![\w])", low):
+    for pattern in roster.phrase_patterns:
+        for m in pattern.finditer(low):
             hits.append(Hit(name, m.start(), "protected name"))
     everyday = name_words()
     for m in WORD.finditer(text):
         token = m.group(0)
-        base = re.sub(r"(['’]s|s|es)$", "", token.lower())
+        base = PLURAL.sub("", token.lower())
         t_low = token.lower()
         if t_low in words or base in words:
             if (t_low in everyday or base in everyday) and not (

@@ -48,14 +48,15 @@ def passphrase(file: Path, key_exists: bool = False) -> str:
             hint=f"Set {PASSPHRASE_VAR} to the passphrase the key was made with.",
         )
     make_dir(file.parent)
-    write_text(file, secrets.token_urlsafe(24) + "\n")
+    passphrase = secrets.token_urlsafe(24)
+    write_text(file, passphrase + "\n")
     logger.warning(
         "no key passphrase was set: one was generated in %s; keep a copy somewhere safe "
         "(without it the key cannot be read), or set %s",
         file,
         PASSPHRASE_VAR,
     )
-    return file.read_text(encoding="utf-8").strip()
+    return passphrase
 
 
 def _derive(secret: str, salt: bytes) -> bytes:

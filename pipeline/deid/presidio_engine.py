@@ -51,15 +51,6 @@ TYPES = {
     "ADDRESS": "ADDRESS",
     "AGE": "AGE",
 }
-SPOKEN_ENTITY = {
-    "PHONE": "PHONE_NUMBER",
-    "ID": "ID",
-    "EMAIL": "EMAIL_ADDRESS",
-    "URL": "URL",
-    "ADDRESS": "ADDRESS",
-    "DATE": "DATE",
-    "AGE": "AGE",
-}
 #: Which finding wins when two overlap (higher first).
 PRIORITY = [
     "ROSTER_PERSON",

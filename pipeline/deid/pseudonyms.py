@@ -16,16 +16,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-NUMBERED = {"PERSON": "PERSON", "PLACE": "PLACE", "ORG": "ORG"}
-FIXED = {
-    "DATE": "DATE",
-    "PHONE": "PHONE",
-    "ID": "ID",
-    "EMAIL": "EMAIL",
-    "URL": "URL",
-    "ADDRESS": "ADDRESS",
-    "AGE": "AGE",
-}
+#: Kinds replaced by a numbered tag ([PLACE-2]), the same number for the same value.
+NUMBERED = frozenset({"PERSON", "PLACE", "ORG"})
+#: Kinds replaced by their name ([PHONE]); any other kind by [REDACTED].
+FIXED = frozenset({"DATE", "PHONE", "ID", "EMAIL", "URL", "ADDRESS", "AGE"})
 TITLES = re.compile(
     r"^(?:mr|mrs|ms|miss|mister|missus|dr|doctor|prof|professor)\.?\s+", re.IGNORECASE
 )
@@ -64,7 +58,7 @@ class Pseudonymizer:
         elif kind in NUMBERED:
             tag = f"[{self._numbered(kind, value)}]"
         else:
-            tag = f"[{FIXED.get(kind, 'REDACTED')}]"
+            tag = f"[{kind if kind in FIXED else 'REDACTED'}]"
         self.session.append([tag, value])
         return tag
 
@@ -87,7 +81,7 @@ class Pseudonymizer:
         if key not in index:
             n = self.cw["counters"].get(kind, 0) + 1
             self.cw["counters"][kind] = n
-            index[key] = f"{NUMBERED[kind]}-{n}"
+            index[key] = f"{kind}-{n}"
         self._record(index[key], kind, value)
         return index[key]
 

@@ -121,6 +121,13 @@ class Roster:
         return frozenset(phrases), frozenset(words)
 
     @functools.cached_property
+    def phrase_patterns(self) -> list[re.Pattern[str]]:
+        """The protected phrases as whole-word patterns (the gate scans many strings)."""
+        return [
+            re.compile(r"(?<![\w])" + re.escape(p) + r"(?![\w])") for p in self.protected_terms[0]
+        ]
+
+    @functools.cached_property
     def fuzzy_parts(self) -> list[tuple[str, set[str]]]:
         """Name parts that misheard words are compared with (not the everyday-word ones)."""
         return [
@@ -153,8 +160,9 @@ class Token:
     start: int
     end: int
 
-    @property
+    @functools.cached_property
     def low(self) -> str:
+        """Lowercase, possessive dropped (read many times per token by the rules)."""
         return POSSESSIVE.sub("", self.text.lower())
 
 

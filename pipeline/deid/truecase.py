@@ -47,10 +47,6 @@ def zipf(word: str) -> float:
     return zipf_frequency(word, "en")
 
 
-def _capital(word: str) -> str:
-    return word[:1].upper() + word[1:]
-
-
 def truecase(text: str) -> str:
     """``text`` with likely names capitalized (same length, same offsets)."""
     chars = list(text)

@@ -15,6 +15,8 @@ import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage, to_tree
 from scipy.optimize import linear_sum_assignment
 
+from pipeline.diarize.embedding import unit_length
+
 #: Spectral clustering needs this many embeddings; fewer are clustered by average
 #: linkage cut at ``FALLBACK_THRESHOLD``.
 SPECTRAL_MIN = 8
@@ -83,8 +85,8 @@ def cut_tree(x: np.ndarray, z: np.ndarray, threshold: float, min_cos: float | No
             split = node.dist > threshold
             if not split and min_cos is not None:
                 a, b = (
-                    _unit(x[left.pre_order()].mean(axis=0)),
-                    _unit(x[right.pre_order()].mean(axis=0)),
+                    unit_length(x[left.pre_order()].mean(axis=0)),
+                    unit_length(x[right.pre_order()].mean(axis=0)),
                 )
                 split = float(a @ b) < min_cos
             if split:
@@ -93,10 +95,6 @@ def cut_tree(x: np.ndarray, z: np.ndarray, threshold: float, min_cos: float | No
         labels[leaves] = k
         k += 1
     return labels
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    return v / max(float(np.linalg.norm(v)), 1e-8)
 
 
 def spectral(x: np.ndarray, lo: int, hi: int, keep: float = 0.012, min_keep: int = 6) -> np.ndarray:
@@ -141,8 +139,10 @@ def merge_close(x: np.ndarray, labels: np.ndarray, min_cos: float, lo: int) -> n
 
 
 def centroids_of(x: np.ndarray, labels: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    c = np.stack([x[labels == j].mean(axis=0) for j in ids])
-    return c / np.maximum(np.linalg.norm(c, axis=1, keepdims=True), 1e-8)
+    """Unit-length mean of the rows of ``x`` labelled with each of ``ids``."""
+    if not len(ids):
+        return np.zeros((0, x.shape[1]))
+    return unit_length(np.stack([x[labels == j].mean(axis=0) for j in ids]))
 
 
 def _fold_small(x: np.ndarray, labels: np.ndarray, min_size: int, min_speakers: int) -> np.ndarray:
@@ -159,13 +159,7 @@ def _fold_small(x: np.ndarray, labels: np.ndarray, min_size: int, min_speakers: 
 
 
 def centroids(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    k = labels.max() + 1 if len(labels) else 0
-    c = (
-        np.stack([x[labels == j].mean(axis=0) for j in range(k)])
-        if k
-        else np.zeros((0, x.shape[1]))
-    )
-    return c / np.maximum(np.linalg.norm(c, axis=1, keepdims=True), 1e-8)
+    return centroids_of(x, labels, np.arange(labels.max() + 1 if len(labels) else 0))
 
 
 def assign_distinct(sim: np.ndarray) -> np.ndarray:

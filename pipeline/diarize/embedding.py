@@ -34,7 +34,8 @@ class Embedder(Protocol):
     def __call__(self, clips: list[np.ndarray]) -> np.ndarray: ...
 
 
-def _unit(x: np.ndarray) -> np.ndarray:
+def unit_length(x: np.ndarray) -> np.ndarray:
+    """``x`` scaled to unit length along its last axis (a vector, or each row)."""
     return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-8)
 
 
@@ -79,7 +80,7 @@ class CamPlusPlus:
                     # Repeat short inputs rather than pad with zeros: padding skews the pooled stats.
                     block[row] = np.resize(f, (longest, 80)) if len(f) else 0.0
                 out[idx] = self.model(torch.from_numpy(block)).numpy()
-        return _unit(out)
+        return unit_length(out)
 
     def __call__(self, clips: list[np.ndarray]) -> np.ndarray:
         return self.from_features([self.features(c) for c in clips])
@@ -120,7 +121,7 @@ class Resemblyzer:
                 parts = np.stack([np.resize(f[s : s + n], (n, f.shape[1])) for s in starts])
                 e = self.encoder(torch.from_numpy(parts.astype(np.float32))).numpy()
                 out[i] = e.mean(axis=0)
-        return _unit(out)
+        return unit_length(out)
 
     def __call__(self, clips: list[np.ndarray]) -> np.ndarray:
         return self.from_features([self.features(c) for c in clips])

@@ -10,7 +10,7 @@ import numpy as np
 
 from pipeline.config import DiarizationConfig
 from pipeline.diarize import Diarization, build, has_module
-from pipeline.diarize.embedding import CamPlusPlus, Embedder, Resemblyzer
+from pipeline.diarize.embedding import CamPlusPlus, Embedder, Resemblyzer, unit_length
 from pipeline.errors import PipelineError
 from pipeline.models import weight_path
 
@@ -38,7 +38,7 @@ def merge_to(turns: list[tuple[float, float, int]], cents: np.ndarray, k_max: in
         ]
         _, a, b = max(sims)
         merged = cents[a] + cents[b]
-        cents[a] = merged / np.linalg.norm(merged)
+        cents[a] = unit_length(merged)
         alive.remove(b)
         for k, v in target.items():
             if v == b:
@@ -115,10 +115,9 @@ class SenkoEngine:
             return Diarization(engine=self.name, embedding=self.embedder.name)
         names = sorted(result["speaker_centroids"])
         index = {n: i for i, n in enumerate(names)}
-        cents = np.stack(
-            [np.asarray(result["speaker_centroids"][n], dtype=np.float32) for n in names]
+        cents = unit_length(
+            np.stack([np.asarray(result["speaker_centroids"][n], dtype=np.float32) for n in names])
         )
-        cents /= np.maximum(np.linalg.norm(cents, axis=1, keepdims=True), 1e-8)
         turns = [
             (round(s["start"], 3), round(s["end"], 3), index[s["speaker"]])
             for s in result["merged_segments"]

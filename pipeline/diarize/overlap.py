@@ -145,7 +145,6 @@ def unit_embeddings(
             for s in range(S)
             for a, b in pieces(runs(seg.activity[c, :, s] > 0, join), longest, first)
         ]
-        g = first
         fresh: list[tuple[int, int, int]] = []
         for s, a, b in spans:
             in_run = (idx >= a) & (idx < b)
@@ -155,16 +154,16 @@ def unit_embeddings(
             vectors.append(np.full(embedder.dim, np.nan, dtype=np.float32))
             row = len(rows) - 1
             solo = not any(s2 != s and a2 < b and a < b2 for s2, a2, b2 in spans)
-            twin = same_stretch(recent, g + a, g + b) if solo else None
+            twin = same_stretch(recent, first + a, first + b) if solo else None
             if twin is not None:
                 copies.append((row, twin))
                 continue
             if solo:
-                fresh.append((g + a, g + b, row))
+                fresh.append((first + a, first + b, row))
             if mask.sum() >= 10:
                 blocks.append(feats[mask])
                 pending.append(row)
-        next_start = seg.first_frame(c + 1) if c + 1 < C else g
+        next_start = seg.first_frame(c + 1) if c + 1 < C else first
         recent = [r for r in recent + fresh if r[1] > next_start]
         # Embed as we go: the features of a long recording would not fit in memory at once.
         if len(blocks) >= 64 or (c == C - 1 and blocks):
