@@ -63,6 +63,9 @@ def test_contacts_addresses_dates_ages():
     assert kinds("my birthday is March third, nineteen eighty-two")[0][1] == "DATE"
     assert kinds("born 03/14/1985")[0][1] == "DATE"
     assert kinds("my grandmother is ninety-two") == [("ninety-two", "AGE")]
+    # "eight" and "nine" were once left out of the compound number words.
+    assert kinds("my grandmother is ninety-eight") == [("ninety-eight", "AGE")]
+    assert kinds("I live at twenty-nine Elm Street")[0][1] == "ADDRESS"
     assert ("Medicaid number is 4471 2209 33", "ID") not in kinds(
         "my Medicaid number is 4471 2209 33"
     )

@@ -254,11 +254,14 @@ def find_contacts(text: str) -> list[Span]:
     return out
 
 
+#: "one" to "nine" (what follows "twenty-"), and the number words that stand alone
+#: ("o" and "oh" only count inside digit strings).
+DIGIT_WORDS = [w for w, v in ONES.items() if v]
 NUMBER_WORD = (
     r"(?:\d+|(?:"
-    + "|".join(list(ONES)[:-2] + list(TEENS) + list(TENS))
+    + "|".join(["zero", *DIGIT_WORDS, *TEENS, *TENS])
     + r")(?:-(?:"
-    + "|".join(list(ONES)[1:10])
+    + "|".join(DIGIT_WORDS)
     + r"))?)"
 )
 ORDINAL_WORD = (
@@ -313,9 +316,9 @@ def find_dates(text: str) -> list[Span]:
 
 
 AGE_NUMBER = re.compile(
-    r"\b(?:(?:9\d|1[01]\d)|(?:ninety(?:[- ](?:" + "|".join(list(ONES)[1:10]) + r"))?)|"
+    r"\b(?:(?:9\d|1[01]\d)|(?:ninety(?:[- ](?:" + "|".join(DIGIT_WORDS) + r"))?)|"
     r"(?:(?:a|one)\s+hundred(?:\s+and)?(?:\s+(?:"
-    + "|".join(list(ONES)[1:10] + list(TEENS))
+    + "|".join(DIGIT_WORDS + list(TEENS))
     + r"))?))\b",
     re.IGNORECASE,
 )
