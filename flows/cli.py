@@ -2,12 +2,17 @@
 
 qscribe transcribe IN [--out OUT] [--session MANIFEST] [--model base]
 qscribe models list | prepare | verify | convert-openai NAME
+qscribe pretag IN --out OUT [--codebook YAML|QDC] [--coded QDPX|JSONL]
 qscribe serve --in INCOMING --out OUT --cron "0 2 * * *"
+qscribe key check | rotate
+qscribe handoff --out DIR [--sessions id,id] [--encrypt] | handoff decrypt FILE --out DIR
+qscribe purge [--force] [--older-than DAYS]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import sys
@@ -48,10 +53,11 @@ def _fmt_duration(s: float | None) -> str:
 
 
 def summary_table(rows: list[dict[str, Any]]) -> str:
-    head = ("file", "duration", "seconds", "RTF", "status")
+    head = ("file", "session", "duration", "seconds", "RTF", "status")
     body = [
         (
             Path(r["file"]).name,
+            r["session_id"],
             _fmt_duration(r["duration"]),
             f"{r['seconds']:.1f}",
             f"{r['rtf']:.3f}" if r["rtf"] is not None else "-",
@@ -74,24 +80,61 @@ def write_run_log(logs: Path, rows: list[dict[str, Any]]) -> Path:
     return write_json(make_dir(logs) / f"run-{stamp}-{os.getpid()}.json", {"sessions": rows})
 
 
+def nothing_to_do(
+    input_path: str, session: str | None, cfg: Any, out: Path
+) -> list[dict[str, Any]] | None:
+    """The summary rows when every recording is already done, else None.
+
+    Checks checkpoints and outputs only, without Prefect: a rerun with nothing new
+    (a nightly batch, the same command typed twice) returns in a second or two.
+    """
+    from pipeline import stages
+    from pipeline.manifest import load_manifest
+    from pipeline.recordings import plan_jobs, record_run, summary_row
+    from pipeline.workdir import SessionDir
+
+    jobs = plan_jobs(input_path, session, cfg.paths.work)
+    contexts: list[tuple[Any, stages.Context | None]] = []
+    for job in jobs:
+        if job.duplicate_of:
+            contexts.append((job, None))
+            continue
+        ctx = stages.Context(
+            session=SessionDir(cfg.paths.work, job.session_id),
+            cfg=cfg,
+            manifest=load_manifest(job.manifest) if job.manifest else None,
+            src=Path(job.src),
+            src_sha256=job.sha256,
+            out=out,
+        )
+        if not stages.up_to_date(ctx):
+            return None
+        contexts.append((job, ctx))
+    rows = [summary_row(job, stages.run_all(ctx) if ctx else []) for job, ctx in contexts]
+    record_run(cfg.paths.logs, rows)
+    return rows
+
+
 def cmd_transcribe(args: argparse.Namespace) -> int:
     from flows.env import prepare, run_options
 
     opts = run_options(args.config, _overrides(args))
     cfg = prepare(opts)
-    os.environ.setdefault(
-        "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "INFO" if args.verbose else "WARNING"
-    )
-    from flows.transcribe import run  # imports prefect, after its environment is set
-
     out = Path(args.out).resolve()
-    rows = run(
-        str(Path(args.input).resolve()),
-        str(out),
-        opts,
-        session=args.session,
-        show_progress=not args.quiet,
-    )
+    rows = nothing_to_do(args.input, args.session, cfg, out)
+    if rows is None:
+        os.environ.setdefault(
+            "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "INFO" if args.verbose else "WARNING"
+        )
+        from flows.transcribe import run  # imports prefect, after its environment is set
+
+        rows = run(
+            str(Path(args.input).resolve()),
+            str(out),
+            opts,
+            session=args.session,
+            show_progress=not args.quiet,
+        )
     log = write_run_log(cfg.paths.logs, rows)
     print()
     print(summary_table(rows))
@@ -148,22 +191,37 @@ def cmd_deidentify(args: argparse.Namespace) -> int:
     from flows.env import run_options, settings_of
     from pipeline import stages
     from pipeline.manifest import load_manifest
-    from pipeline.transcript import Transcript
+    from pipeline.typed import load_transcript
 
     cfg = settings_of(run_options(args.config, None))
     manifest = load_manifest(args.session) if args.session else None
-    transcript = Transcript.load(args.input)
+    transcript = load_transcript(args.input, manifest)
     if transcript.deidentified:
         raise PipelineError(f"{args.input}: this transcript is already de-identified.")
     sid = manifest.session_id if manifest else transcript.session_id
     session = stages.open_session(cfg, sid)
     stages.adopt_transcript(session, Path(args.input), transcript)
-    result = stages.run_deid(session, cfg, manifest)
-    exported = stages.run_export(session, args.out, manifest)
+    ctx = stages.Context(session=session, cfg=cfg, manifest=manifest, out=Path(args.out))
+    result = stages.run("deid", ctx)
+    exported = stages.run("export", ctx)
     print(
         f"{sid}: {result.counts['replaced']} identifier(s) replaced; de-identified files in "
         f"{exported.path}"
     )
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Prepare this machine once (``make setup`` runs it): models, Prefect's database."""
+    from flows.env import migrate_database, run_options
+    from pipeline import models
+
+    cfg = run_options(args.config, None).settings()
+    for name in models.SHIPPED:
+        resolved = models.resolve_faster_whisper(name, cfg.paths.models)
+        print(f"model {name}: ok (sha256 {resolved.sha256[:16]}...)")
+    migrate_database(cfg)
+    print(f"Prefect database ready in {cfg.paths.prefect_home}")
     return 0
 
 
@@ -192,15 +250,200 @@ def cmd_reidentify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_pretag(args: argparse.Namespace) -> int:
+    """Codebook suggestions for de-identified transcripts (no Prefect)."""
+    from flows.env import run_options, settings_of
+    from pipeline.coding.pretag import run_pretag
+
+    cfg = settings_of(run_options(args.config, None))
+    roster = None
+    if args.session:
+        from pipeline.deid.apply import roster_for
+        from pipeline.manifest import load_manifest
+
+        m = load_manifest(args.session)
+        roster = roster_for(m.protected_people(), m.organizations, m.places)
+    result = run_pretag(
+        args.input,
+        args.out,
+        codebook=args.codebook,
+        coded=args.coded,
+        models_dir=cfg.paths.models,
+        roster=roster,
+    )
+    for s in result.sessions:
+        print(f"{s.session_id}: {s.suggestions} suggestion(s) for {s.turns} turn(s) in {s.folder}")
+    learned = f"; learned model {result.learned_path}" if result.learned_path else ""
+    print(f"codebook {result.codebook_version}, {result.method}, {result.model}{learned}")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from flows.env import prepare, run_options
+    from flows.server import local_server
 
     opts = run_options(args.config, _overrides(args))
     prepare(opts)
-    from flows.deploy import serve
+    with contextlib.ExitStack() as stack:
+        if not os.environ.get("PREFECT_API_URL"):
+            # Prefect's temporary server runs no scheduler: start a real one (loopback).
+            print("starting a local Prefect server for the schedule ...")
+            os.environ["PREFECT_API_URL"] = stack.enter_context(local_server())
+        from flows.deploy import serve  # imports prefect, after PREFECT_API_URL is set
 
-    serve(args.input, args.out, opts, cron=args.cron, session=args.session, name=args.name)
+        serve(
+            args.input,
+            args.out,
+            opts,
+            cron=args.cron,
+            interval_s=args.interval,
+            timezone=args.timezone,
+            session=args.session,
+            name=args.name,
+        )
     return 0
+
+
+def cmd_server(args: argparse.Namespace) -> int:
+    """A persistent local Prefect server (run history and UI for a lab server)."""
+    from flows.env import prepare, run_options
+    from flows.server import run_foreground
+
+    prepare(run_options(args.config, None))
+    return run_foreground(args.host, args.port)
+
+
+def cmd_key(args: argparse.Namespace) -> int:
+    """Check that the passphrase opens the key, or re-encrypt the key under a new one."""
+    import getpass
+
+    from flows.env import run_options, settings_of
+    from pipeline.deid.keystore import KeyStore
+
+    cfg = settings_of(run_options(args.config, None))
+    store = KeyStore(cfg.paths.keys, cfg.deid.passphrase_file)
+    if args.action == "check":
+        info = store.check()
+        print(
+            f"ok: the passphrase opens the key ({info['pseudonyms']} pseudonym(s), "
+            f"{info['sessions']} session(s)); passphrase from {info['source']}."
+        )
+        if info["next_to_key"]:
+            print("warning: the passphrase is kept next to the key; run `qscribe key rotate`.")
+        return 0
+    new = None
+    if args.prompt:
+        new = getpass.getpass("New passphrase: ")
+        if not new or new != getpass.getpass("Again: "):
+            raise PipelineError("the two passphrases are empty or differ; nothing was changed.")
+    where = store.rotate(new)
+    print(f"ok: the key is re-encrypted under a new passphrase, kept in the {where}.")
+    return 0
+
+
+def _handoff_roster(cfg: Any, manifests: str | None) -> Any:
+    """Names the hand-off gate looks for: the manifests given, and every name in the key."""
+    from pipeline.deid.apply import roster_for
+    from pipeline.deid.keystore import KeyStore
+    from pipeline.handoff import key_roster, merge_rosters
+    from pipeline.manifest import load_manifest
+
+    rosters = []
+    if manifests:
+        path = Path(manifests)
+        files = sorted([*path.glob("*.yaml"), *path.glob("*.yml")]) if path.is_dir() else [path]
+        for f in files:
+            m = load_manifest(f)
+            rosters.append(roster_for(m.protected_people(), m.organizations, m.places))
+    if (Path(cfg.paths.keys) / "crosswalk.enc").is_file():
+        rosters.append(key_roster(KeyStore(cfg.paths.keys, cfg.deid.passphrase_file).read()))
+    return merge_rosters(*rosters)
+
+
+def cmd_handoff(args: argparse.Namespace) -> int:
+    """One BagIt bag of de-identified outputs for a collaborator (or decrypt one)."""
+    import getpass
+
+    from flows.env import run_options, settings_of
+    from pipeline import handoff
+
+    cfg = settings_of(run_options(args.config, None))
+    secret = os.environ.get("QSCRIBE_HANDOFF_PASSPHRASE")
+    if args.action == "decrypt":
+        if not args.file:
+            raise PipelineError("give the encrypted bag: qscribe handoff decrypt FILE --out DIR.")
+        secret = secret or getpass.getpass("Passphrase of the bag: ")
+        bag = handoff.decrypt_bag(Path(args.file), Path(args.out), secret)
+        print(f"ok: bag decrypted and valid: {bag}")
+        return 0
+    generated = args.encrypt and not secret
+    if generated:
+        secret = handoff.new_transfer_passphrase()
+    options = getattr(cfg, "handoff", None)
+    result = handoff.build_bag(
+        Path(args.source),
+        Path(args.out),
+        _handoff_roster(cfg, args.session),
+        logs_dir=cfg.paths.logs,
+        sessions=args.sessions.split(",") if args.sessions else None,
+        work_root=cfg.paths.work,
+        cfg=cfg,
+        study_id=args.study_id or getattr(options, "study_id", None),
+        audio=args.audio,
+        passphrase=secret if args.encrypt else None,
+    )
+    left = sum(result.left_out.values())
+    print(
+        f"ok: {len(result.sessions)} session(s), {result.files} file(s) passed the leak gate and "
+        f"bag validation; {left} file(s) not on the hand-off list were left out."
+    )
+    print(f"bag: {result.encrypted or result.bag}")
+    if generated:
+        print(
+            "passphrase for the encrypted bag (shown once; send it by another channel than "
+            f"the file): {secret}"
+        )
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    """Remove raw audio and identified files of handed-off or expired sessions."""
+    from flows.env import run_options, settings_of
+    from pipeline import handoff
+
+    cfg = settings_of(run_options(args.config, None))
+    options = getattr(cfg, "handoff", None)
+    days = (
+        args.older_than if args.older_than is not None else getattr(options, "retention_days", None)
+    )
+    result = handoff.purge(
+        cfg.paths.work,
+        cfg.paths.logs,
+        sessions=args.sessions.split(",") if args.sessions else None,
+        older_than_days=days,
+        force=args.force,
+        dry_run=args.dry_run,
+    )
+    verb = "would remove" if args.dry_run else "removed"
+    for sid, reason in result.purged.items():
+        print(f"  {sid}: {verb} its audio and identified files ({reason})")
+    for sid, why in result.kept.items():
+        print(f"  {sid}: kept ({why})")
+    print(
+        f"{len(result.purged)} session(s) purged{' (dry run)' if args.dry_run else ''}: "
+        f"{result.files} file(s), {result.bytes / 1e6:.1f} MB; each deletion is in "
+        f"{Path(cfg.paths.logs) / 'audit.jsonl'}."
+    )
+    return 0
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    """The review app in the browser (127.0.0.1 only, one-time token)."""
+    from flows.env import run_options, settings_of
+    from review.cli import run
+
+    cfg = settings_of(run_options(args.config, None))
+    return run(cfg, args.session_id, args.session, args.out, args.port, args.export)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -233,6 +476,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--verbose", action="store_true", help="show Prefect's run logs")
     t.set_defaults(fn=cmd_transcribe)
 
+    i = sub.add_parser("init", help="prepare this machine once: models and Prefect's database")
+    i.set_defaults(fn=cmd_init)
+
     m = sub.add_parser("models", help="list, prepare or verify the shipped models")
     m.add_argument("action", choices=["list", "prepare", "verify", "convert-openai"])
     m.add_argument("name", nargs="?", help="model name (default: all shipped models)")
@@ -243,7 +489,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="de-identify an existing transcript.json",
         description="De-identify a transcript.json made earlier (leak gate included).",
     )
-    d.add_argument("input", metavar="IN", help="an identified transcript.json")
+    d.add_argument(
+        "input", metavar="IN", help="an identified transcript (.json, .txt, .docx, .vtt, .srt)"
+    )
     d.add_argument("--session", metavar="MANIFEST", help="session manifest with the roster")
     d.add_argument("--out", default="out", help="output folder (default: out)")
     d.set_defaults(fn=cmd_deidentify)
@@ -263,13 +511,93 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--session-id", help="the session (default: the name of IN's folder)")
     r.set_defaults(fn=cmd_reidentify)
 
+    pt = sub.add_parser(
+        "pretag",
+        help="suggest codebook codes for de-identified transcripts",
+        description="Suggest codes for every turn of de-identified transcripts; writes "
+        "suggestions.json/.csv/.xlsx and a REFI-QDA .qdpx per session.",
+    )
+    pt.add_argument(
+        "input", metavar="IN", help="a de-identified transcript.json, or a folder of them"
+    )
+    pt.add_argument("--out", required=True, help="output folder (one subfolder per session)")
+    pt.add_argument(
+        "--codebook", help="codebook YAML or REFI-QDA .qdc (default: the study codebook)"
+    )
+    pt.add_argument("--coded", help="the team's codings to learn from: a .qdpx or codings.jsonl")
+    pt.add_argument(
+        "--session", metavar="MANIFEST", help="session manifest (roster for the leak gate)"
+    )
+    pt.set_defaults(fn=cmd_pretag)
+
     s = sub.add_parser("serve", help="serve the batch flow on a schedule (lab server)")
     s.add_argument("--in", dest="input", required=True, help="folder of incoming recordings")
     s.add_argument("--out", required=True, help="output folder")
     s.add_argument("--session", metavar="MANIFESTS", help="folder of session manifests")
     s.add_argument("--cron", default="0 2 * * *", help="schedule (default: 02:00 nightly)")
+    s.add_argument("--interval", type=float, help="run every this many seconds instead of cron")
+    s.add_argument("--timezone", help="IANA timezone of the schedule (default: this machine's)")
     s.add_argument("--name", default="nightly", help="deployment name")
     s.set_defaults(fn=cmd_serve)
+
+    sv = sub.add_parser("server", help="start a persistent local Prefect server (lab server)")
+    sv.add_argument("--host", default="127.0.0.1", help="address (default: loopback only)")
+    sv.add_argument("--port", type=int, default=4200)
+    sv.set_defaults(fn=cmd_server)
+
+    k = sub.add_parser(
+        "key",
+        help="check the key's passphrase, or re-encrypt the key under a new one",
+        description="check: verify that the passphrase (QSCRIBE_PASSPHRASE, the OS keyring or "
+        "the passphrase file) opens the key. rotate: re-encrypt the key under a new random "
+        "passphrase (or --prompt), kept apart from the key.",
+    )
+    k.add_argument("action", choices=["check", "rotate"])
+    k.add_argument("--prompt", action="store_true", help="rotate: type the new passphrase")
+    k.set_defaults(fn=cmd_key)
+
+    h = sub.add_parser(
+        "handoff",
+        help="one BagIt bag of de-identified outputs for a collaborator",
+        description="Bag the de-identified OUT folders (leak gate and bag validation included); "
+        "`qscribe handoff decrypt FILE --out DIR` opens an encrypted bag.",
+    )
+    h.add_argument("action", nargs="?", choices=["build", "decrypt"], default="build")
+    h.add_argument("file", nargs="?", help="decrypt: the .tar.enc file")
+    h.add_argument("--out", required=True, help="folder the bag (or decrypted bag) goes to")
+    h.add_argument("--from", dest="source", default="out", help="output folder (default: out)")
+    h.add_argument("--sessions", help="session ids, comma-separated (default: all in --from)")
+    h.add_argument("--session", metavar="MANIFESTS", help="manifest(s) whose names to check for")
+    h.add_argument("--study-id", dest="study_id", help="study id for bag-info")
+    h.add_argument("--audio", action="store_true", help="include de-identified audio")
+    h.add_argument("--encrypt", action="store_true", help="encrypt the bag for transfer")
+    h.set_defaults(fn=cmd_handoff)
+
+    pg = sub.add_parser(
+        "purge",
+        help="remove raw audio and identified files of handed-off or expired sessions",
+    )
+    pg.add_argument("--sessions", help="session ids, comma-separated (default: all)")
+    pg.add_argument("--older-than", dest="older_than", type=float, metavar="DAYS")
+    pg.add_argument("--force", action="store_true", help="also sessions not handed off")
+    pg.add_argument("--dry-run", dest="dry_run", action="store_true", help="only list")
+    pg.set_defaults(fn=cmd_purge)
+
+    rv = sub.add_parser(
+        "review", help="review and correct transcripts in the browser (this machine only)"
+    )
+    rv.add_argument(
+        "session_id", nargs="?", help="only this session (default: all in the work area)"
+    )
+    rv.add_argument(
+        "--session", metavar="MANIFESTS", help="manifest file or folder of the sessions"
+    )
+    rv.add_argument("--out", default="out", help="where the HTML export goes (default: out)")
+    rv.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free one)")
+    rv.add_argument(
+        "--export", action="store_true", help="write each session's de-identified HTML, then exit"
+    )
+    rv.set_defaults(fn=cmd_review)
     return p
 
 

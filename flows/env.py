@@ -1,44 +1,63 @@
-"""Prefect's environment: project-local home, no analytics, no persisted results.
+"""Run options and Prefect's environment (project-local home, no analytics).
 
-Must run before ``import prefect``: Prefect reads these variables when it loads
-its settings.
+:func:`prepare` must run before ``import prefect``: Prefect reads these variables
+when it loads its settings.
 """
 
 from __future__ import annotations
 
-import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
+from pipeline import offline
 from pipeline.config import Settings, load_settings
 from pipeline.workdir import make_dir
 
-FORCED = {
-    "DO_NOT_TRACK": "1",
-    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-    "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false",
-    # Task results stay in memory: tasks return paths and counts, never text,
-    # and nothing a task returns is written to Prefect's storage.
-    "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false",
-    # Library logs (ids and counts only) go to Prefect's run logs too.
-    "PREFECT_LOGGING_EXTRA_LOGGERS": "pipeline",
-    # Library logs outside a flow run (CLI helpers, tests) stay local.
-    "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
-}
+
+class RunOptions(BaseModel):
+    """What every run needs to load the same settings (paths and plain values only)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: An extra settings YAML over configs/base and configs/local.
+    config: str | None = None
+    #: Settings from the command line, as nested mappings (``{"asr": {"model": "tiny.en"}}``).
+    overrides: dict[str, Any] = {}
+
+    def settings(self) -> Settings:
+        return load_settings(self.config, overrides=self.overrides or None)
 
 
-def run_options(config: str | Path | None, overrides: dict[str, Any] | None) -> dict[str, Any]:
-    """What every task needs to load the same settings (paths and plain values only)."""
-    return {"config": str(Path(config).resolve()) if config else None, "overrides": overrides or {}}
+def run_options(config: str | Path | None, overrides: dict[str, Any] | None) -> RunOptions:
+    return RunOptions(
+        config=str(Path(config).resolve()) if config else None, overrides=overrides or {}
+    )
 
 
-def settings_of(opts: dict[str, Any]) -> Settings:
-    return load_settings(opts.get("config"), overrides=opts.get("overrides") or None)
-
-
-def prepare(opts: dict[str, Any]) -> Settings:
+def prepare(opts: RunOptions) -> Settings:
     """Load settings and set Prefect's environment from them (before importing prefect)."""
-    settings = settings_of(opts)
-    os.environ.update(FORCED)
-    os.environ["PREFECT_HOME"] = str(make_dir(settings.paths.prefect_home))
+    settings = opts.settings()
+    offline.apply_prefect(make_dir(settings.paths.prefect_home))
     return settings
+
+
+def migrate_database(settings: Settings) -> None:
+    """Create Prefect's database ahead of the first run (``make setup`` does this).
+
+    The temporary server otherwise creates and migrates it while the first command
+    waits; on a slow machine that is where a first run used to time out.
+    """
+    offline.apply_prefect(make_dir(settings.paths.prefect_home))
+    subprocess.run(
+        [sys.executable, "-m", "prefect", "server", "database", "upgrade", "-y"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def settings_of(opts: RunOptions) -> Settings:
+    return opts.settings()

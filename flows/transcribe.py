@@ -1,144 +1,60 @@
 """The ``transcribe-session`` and ``transcribe-batch`` flows.
 
-Each recording is a chain of stage tasks. Chains are independent: a bad file
-fails its own chain and is listed in the summary while the others go on. Tasks
-run on a thread pool (``runner.kind: local``) or on a Dask cluster through
-prefect-dask (``runner.kind: dask``).
+Each recording is a chain of stage tasks built from :data:`pipeline.stages.ORDER`
+(each stage waits for the stages it reads; ASR and diarization both wait only for
+ingest). Chains are independent: a bad file fails its own chain and is listed in
+the summary while the others go on. Tasks run on a thread pool (``runner.kind:
+local``) or on a Dask cluster through prefect-dask (``runner.kind: dask``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from prefect import flow
 from prefect.futures import PrefectFuture, wait
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows.env import settings_of
-from flows.tasks import asr_task, deid_task, diarize_task, export_task, ingest_task, roles_task
+from flows.env import RunOptions
+from flows.tasks import Sealed, stage_task
+from pipeline import stages
 from pipeline.config import Settings
 from pipeline.errors import PipelineError
 from pipeline.manifest import SessionManifest, load_manifest
-from pipeline.stages import find_recordings, session_id_for
-
-
-@dataclass
-class Job:
-    """One recording to process."""
-
-    src: str
-    session_id: str
-    manifest: str | None = None
-
-
-def _manifests(session: str | None) -> list[tuple[Path, SessionManifest]]:
-    """(path, manifest) for a manifest file or every YAML manifest in a folder."""
-    if not session:
-        return []
-    p = Path(session)
-    files = sorted([*p.glob("*.yaml"), *p.glob("*.yml")]) if p.is_dir() else [p]
-    return [(f, load_manifest(f)) for f in files]
-
-
-def plan_jobs(input_path: str, session: str | None = None) -> list[Job]:
-    """Recordings under ``input_path`` with their session ids (from manifests when given)."""
-    src = Path(input_path)
-    if not src.exists():
-        raise PipelineError(f"{src}: no such file or folder.", hint="Check IN=<file or folder>.")
-    recordings = [src] if src.is_file() else find_recordings(src)
-    if not recordings:
-        raise PipelineError(
-            f"{src}: no audio or video files found.",
-            hint="Supported: wav, mp3, m4a, flac, ogg, mp4, mov and more.",
-        )
-    manifests = _manifests(session)
-    if src.is_file() and len(manifests) == 1:
-        path, only = manifests[0]
-        return [Job(str(src), only.session_id, str(path.resolve()))]
-    by_name: dict[str, tuple[Path, SessionManifest]] = {}
-    for path, m in manifests:
-        if m.recording:
-            by_name[Path(m.recording).name] = (path, m)
-        by_name.setdefault(m.session_id, (path, m))
-    jobs: list[Job] = []
-    seen: set[str] = set()
-    for rec in recordings:
-        match = by_name.get(rec.name) or by_name.get(rec.stem)
-        sid = session_id_for(rec, match[1] if match else None)
-        base, n = sid, 2
-        while sid in seen:  # two files with the same name in different folders
-            sid, n = f"{base}-{n}", n + 1
-        seen.add(sid)
-        jobs.append(Job(str(rec), sid, str(match[0].resolve()) if match else None))
-    return jobs
+from pipeline.recordings import Job, plan_jobs, record_run, summary_row
 
 
 def submit(
-    job: Job, out: str, opts: dict[str, Any], show_progress: bool, speakers: bool
+    job: Job, cfg: Settings, manifest: SessionManifest | None, out: str, show_progress: bool
 ) -> list[PrefectFuture]:
-    """The stage tasks of one recording; ASR and diarization both wait only for ingest."""
-    f_ingest = ingest_task.submit(job.src, job.session_id, opts)
-    f_asr = asr_task.submit(
-        job.session_id, opts, show_progress, wait_for=[f_ingest], return_state=False
-    )
-    chain = [f_ingest, f_asr]
-    if speakers:
-        f_diar = diarize_task.submit(
-            job.session_id, job.manifest, opts, wait_for=[f_ingest], return_state=False
+    """The stage tasks of one recording, each waiting for the stages it reads."""
+    futures: dict[str, PrefectFuture] = {}
+    for stage in stages.enabled_stages(cfg):
+        futures[stage.name] = stage_task.with_options(name=stage.name).submit(
+            stage.name,
+            job,
+            Sealed(cfg),
+            Sealed(manifest),
+            out,
+            show_progress,
+            wait_for=[futures[d] for d in stages.dependencies(stage, cfg)],
+            return_state=False,
         )
-        f_roles = roles_task.submit(
-            job.session_id, job.manifest, opts, wait_for=[f_asr, f_diar], return_state=False
-        )
-        chain += [f_diar, f_roles]
-    f_deid = deid_task.submit(
-        job.session_id, job.manifest, opts, wait_for=[chain[-1]], return_state=False
-    )
-    f_export = export_task.submit(
-        job.session_id, out, job.manifest, opts, wait_for=[f_deid], return_state=False
-    )
-    return [*chain, f_deid, f_export]
+    return list(futures.values())
 
 
 def outcome(job: Job, futures: list[PrefectFuture]) -> dict[str, Any]:
-    """One summary row: ids, numbers and a one-line status (never transcript text)."""
-    row: dict[str, Any] = {
-        "file": job.src,
-        "session_id": job.session_id,
-        "duration": None,
-        "seconds": 0.0,
-        "rtf": None,
-        "status": "done",
-        "error": None,
-        "review": None,
-        "identified": None,
-    }
-    results = []
+    """The summary row of one recording from its tasks' states."""
+    results: list[dict[str, Any]] = []
+    error = None
     for fut in futures:
         state = fut.state
         if not state.is_completed():
             exc = fut.result(raise_on_failure=False) if state.is_failed() else None
-            row["status"] = "failed"
-            row["error"] = str(exc) if isinstance(exc, Exception) else (state.message or state.name)
+            error = str(exc) if isinstance(exc, Exception) else (state.message or state.name)
             break
         results.append(fut.result())
-    for r in results:
-        row["seconds"] += r["seconds"]
-        if r["stage"] == "ingest":
-            row["duration"] = r["counts"].get("duration")
-        if r["stage"] in ("asr", "roles"):
-            row["identified"] = r["path"]
-        if r["stage"] == "roles" and r["counts"].get("review"):
-            row["review"] = r["counts"]["review"]
-    if row["status"] == "done" and results and all(r["cached"] for r in results[:-1]):
-        row["status"] = "already done"
-    elif row["status"] == "done" and any(r["counts"].get("resumed_pieces") for r in results):
-        row["status"] = "resumed"
-    row["seconds"] = round(row["seconds"], 2)
-    if row["duration"] and row["status"] != "already done":
-        row["rtf"] = round(row["seconds"] / row["duration"], 3)
-    return row
+    return summary_row(job, results, error)
 
 
 def task_runner(cfg: Settings) -> Any:
@@ -158,48 +74,62 @@ def task_runner(cfg: Settings) -> Any:
     return ThreadPoolTaskRunner(max_workers=cfg.runner.workers)
 
 
-def _run(jobs: list[Job], out: str, opts: dict[str, Any], show_progress: bool) -> list[dict]:
-    speakers = settings_of(opts).diarization.enabled
-    chains = [(job, submit(job, out, opts, show_progress, speakers)) for job in jobs]
+def run_jobs(jobs: list[Job], cfg: Settings, out: str, show_progress: bool) -> list[dict]:
+    """Submit every recording's chain, wait, and return one summary row per recording."""
+    chains: list[tuple[Job, list[PrefectFuture]]] = []
+    for job in jobs:
+        if job.duplicate_of:
+            chains.append((job, []))
+            continue
+        manifest = load_manifest(job.manifest) if job.manifest else None
+        chains.append((job, submit(job, cfg, manifest, out, show_progress)))
     wait([f for _, fs in chains for f in fs])
-    return [outcome(job, fs) for job, fs in chains]
+    rows = [outcome(job, fs) for job, fs in chains]
+    record_run(cfg.paths.logs, rows)
+    return rows
 
 
-@flow(name="transcribe-batch", persist_result=False, validate_parameters=False)
+@flow(name="transcribe-batch", persist_result=False)
 def transcribe_batch(
     input_path: str,
     out: str,
-    opts: dict[str, Any],
+    opts: RunOptions,
     session: str | None = None,
     show_progress: bool = True,
+    allow_empty: bool = False,
 ) -> list[dict]:
-    """Every recording in a folder (or one file), each isolated from the others."""
-    return _run(plan_jobs(input_path, session), out, opts, show_progress)
+    """Every recording in a folder (or one file), each isolated from the others.
+
+    ``allow_empty``: an empty folder is a run with nothing to do (scheduled runs).
+    """
+    cfg = opts.settings()
+    jobs = plan_jobs(input_path, session, cfg.paths.work, allow_empty=allow_empty)
+    return run_jobs(jobs, cfg, out, show_progress)
 
 
-@flow(name="transcribe-session", persist_result=False, validate_parameters=False)
+@flow(name="transcribe-session", persist_result=False)
 def transcribe_session(
     audio: str,
     out: str,
-    opts: dict[str, Any],
+    opts: RunOptions,
     session: str | None = None,
     show_progress: bool = True,
 ) -> dict:
     """One recording, optionally described by a session manifest."""
-    jobs = plan_jobs(audio, session)
+    cfg = opts.settings()
+    jobs = plan_jobs(audio, session, cfg.paths.work)
     if len(jobs) != 1:
         raise PipelineError(f"{audio}: transcribe-session takes one recording, found {len(jobs)}.")
-    return _run(jobs, out, opts, show_progress)[0]
+    return run_jobs(jobs, cfg, out, show_progress)[0]
 
 
 def run(
     input_path: str,
     out: str,
-    opts: dict[str, Any],
+    opts: RunOptions,
     session: str | None = None,
     show_progress: bool = True,
 ) -> list[dict]:
     """Run the batch flow on the task runner the settings ask for."""
-    cfg = settings_of(opts)
-    flow_ = transcribe_batch.with_options(task_runner=task_runner(cfg))
+    flow_ = transcribe_batch.with_options(task_runner=task_runner(opts.settings()))
     return flow_(input_path, out, opts, session, show_progress)

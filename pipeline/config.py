@@ -15,6 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from pipeline import registry
 from pipeline.errors import PipelineError
 
 PROJECT_ROOT = Path(os.environ.get("QSCRIBE_ROOT", Path(__file__).resolve().parent.parent))
@@ -56,17 +57,29 @@ def _resolve_paths(settings: Settings, root: Path) -> Settings:
     deid = settings.deid.model_copy(
         update={
             "presidio_config": _under(root, settings.deid.presidio_config),
-            "passphrase_file": _under(root, settings.deid.passphrase_file),
+            "passphrase_file": (
+                _under(root, settings.deid.passphrase_file)
+                if settings.deid.passphrase_file
+                else None
+            ),
         }
     )
-    return settings.model_copy(update={"paths": settings.paths.resolved(root), "deid": deid})
+    coding = settings.coding.model_copy(
+        update={
+            k: _under(root, v) if v else None
+            for k, v in (("codebook", settings.coding.codebook), ("coded", settings.coding.coded))
+        }
+    )
+    return settings.model_copy(
+        update={"paths": settings.paths.resolved(root), "deid": deid, "coding": coding}
+    )
 
 
 class IngestConfig(_Strict):
     #: Shorter recordings are rejected as empty.
     min_duration_s: float = 0.5
     #: A recording whose loudest 100 ms stays below this level is all silence.
-    silence_dbfs: float = -55.0
+    silence_dbfs: float = -60.0
 
 
 class AsrConfig(_Strict):
@@ -91,9 +104,7 @@ class AsrConfig(_Strict):
     @field_validator("engine")
     @classmethod
     def _known_engine(cls, v: str) -> str:
-        from pipeline.asr import ENGINES
-
-        return one_of("asr.engine", v, ENGINES)
+        return registry.check("asr.engine", v)
 
     @field_validator("compute_type")
     @classmethod
@@ -138,16 +149,12 @@ class DiarizationConfig(_Strict):
     @field_validator("engine")
     @classmethod
     def _known_engine(cls, v: str) -> str:
-        from pipeline.diarize import ENGINES
-
-        return one_of("diarization.engine", v, ENGINES)
+        return registry.check("diarization.engine", v)
 
     @field_validator("embedding")
     @classmethod
     def _known_embedding(cls, v: str) -> str:
-        from pipeline.diarize import EMBEDDINGS
-
-        return one_of("diarization.embedding", v, EMBEDDINGS)
+        return registry.check("diarization.embedding", v)
 
 
 class RolesConfig(_Strict):
@@ -172,14 +179,37 @@ class DeidConfig(_Strict):
     audio: bool = False
     #: Seconds of tone added before and after each replaced word.
     bleep_padding_s: float = Field(0.15, ge=0.0, le=1.0)
-    #: File holding the key passphrase, used when QSCRIBE_PASSPHRASE is not set
-    #: (created with a random passphrase on first use if missing).
-    passphrase_file: Path = Path("var/keys/passphrase")
+    #: A passphrase file to read (never written) when QSCRIBE_PASSPHRASE is not set;
+    #: none: the OS keyring, else ~/.config/qscribe/ (kept apart from the key).
+    passphrase_file: Path | None = None
 
     @field_validator("engine")
     @classmethod
     def _known_engine(cls, v: str) -> str:
-        return one_of("deid.engine", v, ["presidio"])
+        return registry.check("deid.engine", v)
+
+
+class CodingConfig(_Strict):
+    #: Codebook (YAML or REFI-QDA .qdc) to pre-tag every session with; none: only sessions
+    #: whose manifest names one are pre-tagged.
+    codebook: Path | None = None
+    #: The team's codings to learn from (REFI-QDA .qdpx or codings.jsonl).
+    coded: Path | None = None
+    #: Sentence embedder: minilm-onnx-int8 (default) or minilm-torch (same model, fp32).
+    embedder: str = "minilm-onnx-int8"
+
+    @field_validator("embedder")
+    @classmethod
+    def _embedder(cls, v: str) -> str:
+        return one_of("coding.embedder", v, ("minilm-onnx-int8", "minilm-torch"))
+
+
+class HandoffConfig(_Strict):
+    #: Study id (an IRB protocol number) written to every hand-off bag's bag-info.txt.
+    study_id: str | None = None
+    #: ``qscribe purge`` also removes the audio and identified files of sessions ingested
+    #: more than this many days ago (none: only sessions that were handed off).
+    retention_days: float | None = Field(None, gt=0)
 
 
 class RunnerConfig(_Strict):
@@ -198,6 +228,8 @@ class Settings(_Strict):
     diarization: DiarizationConfig = DiarizationConfig()
     roles: RolesConfig = RolesConfig()
     deid: DeidConfig = DeidConfig()
+    coding: CodingConfig = CodingConfig()
+    handoff: HandoffConfig = HandoffConfig()
     runner: RunnerConfig = RunnerConfig()
 
 

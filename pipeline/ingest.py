@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.config import IngestConfig
 from pipeline.errors import PipelineError
 from pipeline.transcript import Source
 from pipeline.workdir import atomic_path, sha256_file
@@ -143,13 +144,17 @@ def decode_to_wav(src: Path, dst: Path, min_duration_s: float = 0.5) -> tuple[So
     return source, _dbfs(peak)
 
 
+#: The settings' defaults (one place), for callers without settings (enrollment clips).
+DEFAULTS = IngestConfig()
+
+
 def ingest(
     src: str | Path,
     dst: str | Path,
     *,
     sha256: str | None = None,
-    min_duration_s: float = 0.5,
-    silence_dbfs: float = -60.0,
+    min_duration_s: float = DEFAULTS.min_duration_s,
+    silence_dbfs: float = DEFAULTS.silence_dbfs,
 ) -> IngestResult:
     """Decode ``src`` into ``dst`` (WAV) and check it holds sound."""
     src, dst = Path(src), Path(dst)

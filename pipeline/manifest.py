@@ -81,6 +81,9 @@ class SessionManifest(_Strict):
     expected_speakers: int | SpeakerBounds | None = None
     #: A shared roster file whose people/organizations/places are added to these.
     roster: Path | None = None
+    #: The study codebook (YAML or REFI-QDA .qdc) to pre-tag this session's turns with
+    #: (overrides ``coding.codebook`` of the settings).
+    codebook: Path | None = None
     #: People from the shared roster who are not in this recording: protected by
     #: de-identification, not expected among the voices (filled by ``load_manifest``).
     roster_people: list[Person] = Field(default_factory=list)
@@ -132,6 +135,8 @@ def load_manifest(path: str | Path) -> SessionManifest:
         p.model_copy(update={"enrollment": [base / e for e in p.enrollment]})
         for p in manifest.people
     ]
+    if manifest.codebook:
+        manifest.codebook = base / manifest.codebook
     if manifest.roster:
         roster = load_roster(base / manifest.roster)
         known = {p.id for p in manifest.people}

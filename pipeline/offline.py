@@ -1,11 +1,16 @@
-"""Environment that keeps every dependency offline and quiet.
+"""Environment that keeps every dependency offline and quiet: the one place it is set.
 
-Set before any model library is imported: several read these variables only once,
-at import or first use (onnxruntime creates its telemetry store when its first
-session starts; huggingface_hub reads HF_HUB_OFFLINE at import).
+The library applies :data:`FORCED` when imported; the flows add :data:`PREFECT`
+before importing Prefect; the Makefile runs everything through programs that
+import the library, so nothing else sets these. Several libraries read them only
+once, at import or first use (onnxruntime creates its telemetry store when its
+first session starts; huggingface_hub reads HF_HUB_OFFLINE at import).
 """
 
+from __future__ import annotations
+
 import os
+from pathlib import Path
 
 # Forced, not defaults: a privacy tool must not let a stray shell variable turn
 # telemetry or hub downloads back on.
@@ -24,10 +29,33 @@ FORCED = {
     "TOKENIZERS_PARALLELISM": "false",
 }
 
+#: Prefect's part, set before ``import prefect`` (it reads them when it loads its settings).
+PREFECT = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false",
+    # Task results stay in memory: tasks return paths and counts, never text,
+    # and nothing a task returns is written to Prefect's storage.
+    "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false",
+    # Library logs (ids and counts only) go to Prefect's run logs too.
+    "PREFECT_LOGGING_EXTRA_LOGGERS": "pipeline",
+    # Library logs outside a flow run (CLI helpers, tests) stay local.
+    "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
+    # The temporary local server creates and migrates its database at first start:
+    # on a slow, busy 2-core machine that takes longer than Prefect's 20 s default.
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "600",
+}
+
 
 def apply() -> None:
     """Set the offline variables in this process (children inherit them)."""
     os.environ.update(FORCED)
+
+
+def apply_prefect(prefect_home: str | Path) -> None:
+    """The offline variables plus Prefect's, with its home in the project's var/."""
+    os.environ.update(FORCED)
+    os.environ.update(PREFECT)
+    os.environ["PREFECT_HOME"] = str(prefect_home)
 
 
 def offline_tldextract() -> None:

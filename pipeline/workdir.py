@@ -9,8 +9,10 @@ inputs' hashes and its config; a rerun whose key matches skips the stage.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
+import logging
 import os
 import tempfile
 from collections.abc import Iterator
@@ -30,8 +32,11 @@ STAGE_DIRS = {
     "speakers": "03_speakers",
     "roles": "04_roles",
     "deid": "05_deid",
+    "codes": "06_codes",
+    "export": "07_export",
 }
 _TMP_MARK = ".tmp-"
+logger = logging.getLogger(__name__)
 
 
 def make_dir(path: str | Path, mode: int = RESTRICTED_DIR) -> Path:
@@ -118,16 +123,54 @@ class SessionDir:
             return None
 
     def is_done(self, name: str, key: str) -> bool:
-        """True when the stage finished with this key and its outputs are all there."""
+        """True when the stage finished with this key and its outputs are all there, unchanged.
+
+        Each output's sha256 is in the record: a file damaged or replaced since (a disk
+        error, a bad copy, a hand edit) makes the stage run again.
+        """
         rec = self.read_record(name)
         if not rec or rec.get("key") != key:
             return False
         folder = self.root / STAGE_DIRS[name]
-        return all((folder / out).is_file() for out in rec.get("outputs", []))
+        digests = rec.get("digests", {})
+        for out in rec.get("outputs", []):
+            path = folder / out
+            if not path.is_file():
+                return False
+            if out in digests and sha256_file(path) != digests[out]:
+                logger.warning(
+                    "%s: %s/%s changed since it was written; redoing that stage",
+                    self.session_id,
+                    STAGE_DIRS[name],
+                    out,
+                )
+                return False
+        return True
 
     def mark_done(self, name: str, key: str, outputs: list[str], **info: Any) -> None:
-        record = {"stage": name, "key": key, "outputs": outputs, **info}
+        folder = self.root / STAGE_DIRS[name]
+        digests = {out: sha256_file(folder / out) for out in outputs}
+        record = {"stage": name, "key": key, "outputs": outputs, "digests": digests, **info}
         write_json(self.record_path(name), record)
+
+    @contextlib.contextmanager
+    def lock(self, name: str) -> Iterator[None]:
+        """Hold one stage of this session; another run on it waits (and says so)."""
+        make_dir(self.root)
+        fd = os.open(self.root / f".{name}.lock", os.O_WRONLY | os.O_CREAT, RESTRICTED_FILE)
+        os.fchmod(fd, RESTRICTED_FILE)
+        with os.fdopen(fd, "a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                logger.warning(
+                    "%s: another run is working on %s; waiting for it", self.session_id, name
+                )
+                fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def invalidate_from(self, name: str) -> None:
         """Forget this stage and every later one (their inputs changed)."""

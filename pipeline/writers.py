@@ -31,13 +31,66 @@ def _label_fn(t: Transcript) -> Callable[[Segment], str | None]:
     return lambda seg: labels.get(seg.speaker, seg.speaker) if seg.speaker else None
 
 
+#: How crosstalk without words is shown in the text (transcription convention).
+OVERLAP_MARK = "[overlap: {label}]"
+
+
+def overlap_marks(t: Transcript) -> list[tuple[float, float, str]]:
+    """(start, end, label) of every stretch where a voice talks under someone else's
+    words without words of its own (``speakers[].overlaps`` in the JSON)."""
+    out = []
+    for s in t.speakers:
+        label = s.get("label") or s.get("id") or "SPEAKER"
+        for a, b in s.get("overlaps") or []:
+            out.append((float(a), float(b), str(label)))
+    return sorted(out)
+
+
+def marked_texts(t: Transcript) -> list[str]:
+    """Each segment's text, with ``[overlap: LABEL]`` where another voice talks under it
+    (at the word where the crosstalk starts, or at the end of the segment)."""
+    texts = [seg.text.strip() for seg in t.segments]
+    marks = overlap_marks(t)
+    if not marks:
+        return texts
+    label_of = _label_fn(t)
+    spoken = [i for i, seg in enumerate(t.segments) if texts[i]]
+    if not spoken:
+        return texts
+    inserts: dict[int, list[tuple[float, str]]] = {}
+    for a, b, label in marks:
+        best, best_overlap = None, 0.0
+        for i in spoken:
+            seg = t.segments[i]
+            ov = min(b, seg.end) - max(a, seg.start)
+            if ov > best_overlap:
+                best, best_overlap = i, ov
+        if best is None:
+            before = [i for i in spoken if t.segments[i].start <= a]
+            best = before[-1] if before else spoken[0]
+        if label_of(t.segments[best]) == label:
+            continue
+        inserts.setdefault(best, []).append((a, OVERLAP_MARK.format(label=label)))
+    for i, items in inserts.items():
+        seg = t.segments[i]
+        toks = texts[i].split()
+        if seg.words and len(toks) == len(seg.words):
+            for a, mark in sorted(items, reverse=True):
+                k = next((j for j, w in enumerate(seg.words) if w.start >= a), len(toks))
+                toks.insert(k, mark)
+        else:
+            toks += [mark for _, mark in sorted(items)]
+        texts[i] = " ".join(toks)
+    return texts
+
+
 def paragraphs(t: Transcript, split_pauses: bool = True) -> list[tuple[float, str | None, str]]:
-    """(start, label, text) paragraphs: a turn, split at long pauses unless told not to."""
+    """(start, label, text) paragraphs: a turn, split at long pauses unless told not to.
+    Crosstalk without words shows as ``[overlap: LABEL]`` in the text."""
     label_of = _label_fn(t)
     out: list[tuple[float, str | None, list[str]]] = []
     last_end, para_start = -1e9, 0.0
-    for seg in t.segments:
-        text = seg.text.strip()
+    for seg, text in zip(t.segments, marked_texts(t), strict=True):
         if not text:
             continue
         label = label_of(seg)
@@ -65,26 +118,25 @@ def to_txt(t: Transcript) -> str:
 def to_vtt(t: Transcript) -> str:
     label_of = _label_fn(t)
     cues = ["WEBVTT", ""]
-    for seg in t.segments:
-        if not seg.text.strip():
+    for seg, text in zip(t.segments, marked_texts(t), strict=True):
+        if not text:
             continue
         label = label_of(seg)
         voice = f"<v {label}>" if label else ""
-        cues += [f"{clock(seg.start)} --> {clock(seg.end)}", f"{voice}{seg.text.strip()}", ""]
+        cues += [f"{clock(seg.start)} --> {clock(seg.end)}", f"{voice}{text}", ""]
     return "\n".join(cues)
 
 
 def to_srt(t: Transcript) -> str:
     label_of = _label_fn(t)
     cues: list[str] = []
-    for seg in t.segments:
-        if not seg.text.strip():
+    for seg, text in zip(t.segments, marked_texts(t), strict=True):
+        if not text:
             continue
         label = label_of(seg)
         who = f"{label}: " if label else ""
         cues.append(
-            f"{len(cues) + 1}\n{clock(seg.start, ',')} --> {clock(seg.end, ',')}\n"
-            f"{who}{seg.text.strip()}\n"
+            f"{len(cues) + 1}\n{clock(seg.start, ',')} --> {clock(seg.end, ',')}\n{who}{text}\n"
         )
     return "\n".join(cues)
 

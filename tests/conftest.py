@@ -32,13 +32,15 @@ def _find_real() -> Path:
 REAL = _find_real()
 _SESSION_TMP = Path(tempfile.mkdtemp(prefix="qscribe-tests-"))
 
-from flows.env import FORCED  # noqa: E402  (no prefect import)
+from pipeline import offline  # noqa: E402  (no prefect import)
 
-os.environ.update(FORCED)
-os.environ["PREFECT_HOME"] = str(_SESSION_TMP / "prefect")
+offline.apply_prefect(_SESSION_TMP / "prefect")
 os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
 # The key passphrase for every test run (the de-identification stage needs one).
 os.environ["QSCRIBE_PASSPHRASE"] = "test suite passphrase"
+# Keep every test away from the real OS keyring and ~/.config.
+os.environ["QSCRIBE_KEYRING"] = "0"
+os.environ["QSCRIBE_SECRETS_DIR"] = str(_SESSION_TMP / "secrets")
 
 sys.path.insert(0, str(ROOT))
 
@@ -58,8 +60,15 @@ def models_dir() -> Path:
     return ROOT / "var" / "models"
 
 
-def write_config(folder: Path, models_dir: Path, prefect_home: Path | None = None, **asr) -> Path:
-    """A settings file with every zone under ``folder`` (and tiny.en, the test model)."""
+def write_config(
+    folder: Path,
+    models_dir: Path,
+    prefect_home: Path | None = None,
+    extra: dict | None = None,
+    **asr,
+) -> Path:
+    """A settings file with every zone under ``folder`` (and tiny.en, the test model);
+    ``extra`` adds other sections (``{"diarization": {"enabled": False}}``)."""
     folder.mkdir(parents=True, exist_ok=True)
     cfg = {
         "paths": {
@@ -70,6 +79,7 @@ def write_config(folder: Path, models_dir: Path, prefect_home: Path | None = Non
             "logs": str(folder / "logs"),
         },
         "asr": {"model": "tiny.en", **asr},
+        **(extra or {}),
     }
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(cfg))
@@ -105,7 +115,7 @@ def real() -> Path:
 
 @pytest.fixture(scope="session")
 def espeak():
-    from tools.synth import espeak_available
+    from tests.support.synth import espeak_available
 
     if not espeak_available():
         pytest.fail("espeak-ng is missing: run `make setup` (installs espeak-ng and sox)")
@@ -123,7 +133,7 @@ CONVERSATION = [
 @pytest.fixture(scope="session")
 def conversation(session_tmp, espeak):
     """A three-voice recording with names, a phone number and a place (about 25 s)."""
-    from tools.synth import VOICE_BANK, Voice, render, write_audio
+    from tests.support.synth import VOICE_BANK, Voice, render, write_audio
 
     voices = {k: Voice(**VOICE_BANK[i]) for i, k in enumerate("ABC")}
     r = render(CONVERSATION, voices)
@@ -138,3 +148,29 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+def stage(name: str, session, cfg, manifest=None, **kw):
+    """Run one pipeline stage by name (``src=``, ``out=`` as the stage needs)."""
+    from pipeline.stages import run_named
+
+    return run_named(name, session, cfg, manifest, **kw)
+
+
+CLIPS = {
+    "speech": "Ask not what your country can do for you.",
+    "bowling": "We go bowling on Friday nights with two of the staff.",
+    "diner": "The diner was loud, but the food was good and cheap.",
+}
+
+
+@pytest.fixture(scope="session")
+def clips(session_tmp, espeak) -> dict[str, Path]:
+    """Three short one-voice recordings with known words (wav), made here with espeak-ng."""
+    from tests.support.synth import VOICE_BANK, Voice, render, write_audio
+
+    out = {}
+    for i, (name, text) in enumerate(CLIPS.items()):
+        r = render([("A", text)], {"A": Voice(**VOICE_BANK[i])})
+        out[name] = write_audio(session_tmp / "clips" / f"{name}.wav", r.audio, r.sample_rate)
+    return out

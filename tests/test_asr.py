@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 
 from pipeline.asr import get_engine
-from pipeline.asr.stage import transcribe_session
 from pipeline.config import load_settings
 from pipeline.errors import PipelineError
 from pipeline.ingest import read_wav
 from pipeline.metrics import corpus_wer, wer
-from pipeline.stages import open_session, run_ingest
+from pipeline.stages import open_session
+from pipeline.transcript import Transcript
+from tests.conftest import stage
 
 pytestmark = pytest.mark.slow
 
@@ -117,9 +118,10 @@ def test_stage_resumes_piece_by_piece(tmp_path, models_dir, real, conversation):
 
     cfg = load_settings(write_config(tmp_path, models_dir, chunk_minutes=0.15))
     session = open_session(cfg, "resume-test")
-    run_ingest(real / "ms_pyannote_sample.16k.wav", session, cfg)
-    first, cached = transcribe_session(session, cfg)
-    assert not cached
+    stage("ingest", session, cfg, src=real / "ms_pyannote_sample.16k.wav")
+    result = stage("asr", session, cfg)
+    assert not result.cached
+    first = Transcript.load(result.path)
     record = session.read_record("asr")
     assert record["pieces"] >= 3
     chunks = sorted((session.root / "02_asr" / "chunks").glob("*.json"))
@@ -127,13 +129,14 @@ def test_stage_resumes_piece_by_piece(tmp_path, models_dir, real, conversation):
     chunks[-1].unlink()
     (session.root / "02_asr" / "stage.json").unlink()
     seen = []
-    again, cached = transcribe_session(session, cfg, progress=seen.append)
-    assert not cached
+    result = stage("asr", session, cfg, progress=seen.append)
+    assert not result.cached
+    again = Transcript.load(result.path)
     assert session.read_record("asr")["resumed_pieces"] == record["pieces"] - 1
     assert again.to_json() == first.to_json()
     assert seen[-1] == pytest.approx(30.0, abs=0.1)
-    third, cached = transcribe_session(session, cfg)
-    assert cached and third.to_json() == first.to_json()
+    result = stage("asr", session, cfg)
+    assert result.cached and Transcript.load(result.path).to_json() == first.to_json()
 
 
 def test_silence_inside_a_recording_gives_no_words(engine):

@@ -1,7 +1,7 @@
 import subprocess
 import sys
 
-from flows.cli import build_parser, summary_table
+from flows.cli import summary_table
 from tests.conftest import ROOT
 
 
@@ -38,7 +38,8 @@ def test_bad_config_is_one_line_and_exit_2(tmp_path):
 def test_summary_table():
     rows = [
         {
-            "file": "/x/a.wav",
+            "file": "/x/REC_20240314_101512.wav",
+            "session_id": "rec",
             "duration": 3725.0,
             "seconds": 300.0,
             "rtf": 0.081,
@@ -47,6 +48,7 @@ def test_summary_table():
         },
         {
             "file": "/x/b.mp3",
+            "session_id": "b",
             "duration": None,
             "seconds": 0.0,
             "rtf": None,
@@ -55,11 +57,13 @@ def test_summary_table():
         },
     ]
     table = summary_table(rows).splitlines()
-    assert table[0].split() == ["file", "duration", "seconds", "RTF", "status"]
-    assert table[2].split()[:5] == ["a.wav", "1:02:05", "300.0", "0.081", "done"]
+    assert table[0].split() == ["file", "session", "duration", "seconds", "RTF", "status"]
+    assert table[2].split()[:6] == [
+        "REC_20240314_101512.wav",
+        "rec",
+        "1:02:05",
+        "300.0",
+        "0.081",
+        "done",
+    ]
     assert table[3].endswith("failed: b.mp3: file is empty (0 bytes).")
-
-
-def test_parser_defaults():
-    args = build_parser().parse_args(["transcribe", "in.wav"])
-    assert args.out == "out" and args.session is None

@@ -161,10 +161,13 @@ def test_key_is_encrypted_and_locked_to_its_passphrase(tmp_path, monkeypatch):
 
 def test_passphrase_file_is_made_when_none_is_set(tmp_path, monkeypatch):
     monkeypatch.delenv("QSCRIBE_PASSPHRASE", raising=False)
-    store = KeyStore(tmp_path / "k", tmp_path / "k" / "passphrase")
+    monkeypatch.setenv("QSCRIBE_KEYRING", "0")
+    monkeypatch.setenv("QSCRIBE_SECRETS_DIR", str(tmp_path / "secrets"))
+    store = KeyStore(tmp_path / "k", None)
     with store.open() as cw:
         cw["counters"]["PERSON"] = 1
-    pf = tmp_path / "k" / "passphrase"
+    assert not (tmp_path / "k" / "passphrase").exists(), "never next to the key"
+    (pf,) = (tmp_path / "secrets").glob("*.passphrase")
     assert len(pf.read_text().strip()) >= 24 and oct(pf.stat().st_mode)[-3:] == "600"
     assert store.read()["counters"] == {"PERSON": 1}
 
@@ -254,7 +257,7 @@ def test_bleeped_audio_covers_replaced_words(tmp_path):
     import av
 
     from pipeline.deid.audio import bleep
-    from tools.synth import write_audio
+    from tests.support.synth import write_audio
 
     t = np.arange(16000 * 4) / 16000
     write_audio(tmp_path / "a.wav", 0.3 * np.sin(2 * np.pi * 220 * t).astype(np.float32), 16000)
@@ -378,8 +381,8 @@ def test_deidentify_and_reidentify_commands(tmp_path):
 def test_leak_gate_blocks_the_session(tmp_path):
     from pipeline.config import load_settings
     from pipeline.manifest import SessionManifest
-    from pipeline.stages import adopt_transcript, open_session, run_deid, run_export
-    from tests.conftest import ROOT, write_config
+    from pipeline.stages import adopt_transcript, open_session
+    from tests.conftest import ROOT, stage, write_config
 
     cfg = load_settings(write_config(tmp_path, ROOT / "var" / "models"))
     m = SessionManifest(
@@ -388,12 +391,12 @@ def test_leak_gate_blocks_the_session(tmp_path):
     session = open_session(cfg, "s1")
     (tmp_path / "t.json").write_text(transcript().to_json())
     adopt_transcript(session, tmp_path / "t.json", transcript())
-    run_deid(session, cfg, m)
+    stage("deid", session, cfg, m)
     # Something the analyzer missed (simulated): the gate must stop it.
     txt = session.root / "05_deid" / "transcript.txt"
     txt.write_text(txt.read_text() + "\nand then Delgado left\n")
     with pytest.raises(PipelineError) as e:
-        run_export(session, tmp_path / "out", m)
+        stage("export", session, cfg, m, out=tmp_path / "out")
     msg = str(e.value)
     assert "leak gate blocked session s1" in msg and "s1/transcript.txt@" in msg
     assert "Delgado" not in msg and "Rosa" not in msg

@@ -50,7 +50,7 @@ def test_real_recordings(diarizer, real):
 
 
 def test_overlapped_speech_gets_both_speakers(diarizer, tmp_path, espeak):
-    from tools.synth import VOICE_BANK, Voice, render, write_audio
+    from tests.support.synth import VOICE_BANK, Voice, render, write_audio
 
     voices = {k: Voice(**VOICE_BANK[i]) for i, k in enumerate("AB")}
     lines = [
@@ -69,7 +69,7 @@ def test_overlapped_speech_gets_both_speakers(diarizer, tmp_path, espeak):
 
 
 def test_embeddings_tell_voices_apart(diarizer, espeak):
-    from tools.synth import VOICE_BANK, Voice, speak
+    from tests.support.synth import VOICE_BANK, Voice, speak
 
     def clip(i, text):
         import librosa

@@ -12,10 +12,13 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def batch_dir(tmp_path_factory, conversation, real):
+def batch_dir(tmp_path_factory, conversation, clips):
+    from pipeline.ingest import read_wav
+    from tests.support.synth import write_audio
+
     d = tmp_path_factory.mktemp("incoming")
     shutil.copy(conversation[0], d / "interview-01.wav")
-    shutil.copy(real / "ss_jfk.orig.flac", d / "jfk.flac")
+    write_audio(d / "jfk.flac", read_wav(clips["speech"]), 16000)
     (d / "broken.mp3").write_bytes(os.urandom(3000))
     (d / "notes.txt").write_text("not audio, ignored")
     return d
@@ -44,7 +47,7 @@ def test_batch_isolates_bad_files_and_resumes(prefect_harness, batch_dir, tmp_pa
         ]
         assert all(p.stat().st_mode & 0o777 == 0o640 for p in (out / sid).iterdir())
         assert (out / sid).stat().st_mode & 0o777 == 0o750
-    assert "ask not what your country" in (out / "jfk" / "transcript.txt").read_text()
+    assert "your country" in (out / "jfk" / "transcript.txt").read_text().lower()
 
     before = (out / "jfk" / "transcript.json").read_bytes()
     rows = {r["session_id"]: r for r in run(str(batch_dir), str(out), opts, show_progress=False)}
@@ -53,34 +56,34 @@ def test_batch_isolates_bad_files_and_resumes(prefect_harness, batch_dir, tmp_pa
     assert (out / "jfk" / "transcript.json").read_bytes() == before
 
 
-def test_session_flow_uses_the_manifest_id(prefect_harness, real, tmp_path, models_dir):
+def test_session_flow_uses_the_manifest_id(prefect_harness, clips, tmp_path, models_dir):
     from flows.transcribe import transcribe_session
 
     manifest = tmp_path / "m.yaml"
     manifest.write_text("session_id: int-007\nkind: staff_interview\n")
     opts = run_options(write_config(tmp_path, models_dir), None)
     row = transcribe_session(
-        str(real / "ss_jfk.16k.wav"), str(tmp_path / "out"), opts, str(manifest), False
+        str(clips["speech"]), str(tmp_path / "out"), opts, str(manifest), False
     )
     assert row["session_id"] == "int-007" and row["status"] == "done"
     assert (tmp_path / "out" / "int-007" / "transcript.txt").is_file()
 
 
-def test_dask_runner(prefect_harness, real, tmp_path, models_dir):
+def test_dask_runner(prefect_harness, clips, tmp_path, models_dir):
     from flows.transcribe import run
 
     cfg = write_config(tmp_path, models_dir)
     opts = run_options(cfg, {"runner": {"kind": "dask", "workers": 1}})
     d = tmp_path / "in"
     d.mkdir()
-    shutil.copy(real / "ss_goforward.16k.wav", d / "a.wav")
+    shutil.copy(clips["bowling"], d / "a.wav")
     (d / "b.wav").write_bytes(b"")
     rows = {
         r["session_id"]: r for r in run(str(d), str(tmp_path / "out"), opts, show_progress=False)
     }
     assert rows["a"]["status"] == "done"
     assert rows["b"]["status"] == "failed" and "empty" in rows["b"]["error"]
-    assert "forward" in (tmp_path / "out" / "a" / "transcript.txt").read_text().lower()
+    assert "bowling" in (tmp_path / "out" / "a" / "transcript.txt").read_text().lower()
 
 
 def test_unexpected_errors_are_logged_privately(tmp_path):

@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.errors import PipelineError
 from pipeline.ingest import SAMPLE_RATE, frame_levels, ingest, read_wav, wav_duration
-from tools.synth import write_audio
+from tests.support.synth import write_audio
 
 
 def tone(seconds=2.0, sr=16000, freq=440.0, level=0.3):

@@ -3,9 +3,9 @@ import yaml
 
 from pipeline.errors import PipelineError
 from pipeline.manifest import Person, SessionManifest
-from pipeline.review import quotes, read_answers, write_review
-from pipeline.roles import Voice
-from tests.test_roles import FOCUS, session
+from pipeline.speakers.review import quotes, read_answers, write_review
+from pipeline.speakers.roles import Voice
+from tests.support.roles import FOCUS, session
 
 
 def manifest():
@@ -55,3 +55,31 @@ def test_quotes_are_short_and_stamped():
     t, _ = session(FOCUS)
     q = quotes(t, "SPK0")
     assert len(q) == 3 and all(x.startswith("[00:00:") for x in q)
+
+
+def test_review_shows_a_voice_named_in_the_transcript(tmp_path):
+    from pipeline.config import RolesConfig
+    from pipeline.speakers.roles import assign_roles
+
+    lines = [
+        ("SPK0", "Could each of you say your first name?"),
+        ("SPK1", "Hi, I'm Rosa. Six years now."),
+        ("SPK0", "What do you do together with staff?"),
+        ("SPK1", "We go out for pizza on Fridays most weeks."),
+        ("SPK2", "Sometimes bowling, when we have the money."),
+    ]
+    t, d = session(lines)
+    m = SessionManifest(
+        session_id="s",
+        kind="member_focus_group",
+        people=[
+            Person(id="M1", name="Rosa D", role="member"),
+            Person(id="M2", name="Tom B", role="member"),
+        ],
+    )
+    voices = assign_roles(t, d, m, {}, {}, RolesConfig())
+    path = write_review(tmp_path / "speakers.review.yaml", t, voices, m, ["check"])
+    entry = next(v for v in yaml.safe_load(path.read_text())["voices"] if v["voice"] == "SPK1")
+    assert entry["guess"]["person"] == "M1" and entry["guess"]["from"] == "names"
+    assert 0.6 <= entry["guess"]["confidence"] <= 0.95
+    assert entry["guess"]["why"] == ["named in the transcript (intro)"]

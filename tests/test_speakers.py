@@ -1,5 +1,5 @@
 from pipeline.diarize import Diarization, SpeakerTurn
-from pipeline.speakers import assign_speakers, speaker_of_spans, turns
+from pipeline.speakers.assign import assign_speakers, speaker_of_spans, turns
 from pipeline.transcript import Segment, Source, Transcript, Word
 
 
@@ -78,3 +78,51 @@ def test_turns_merge_consecutive_segments_of_one_voice():
 def test_no_voices_leaves_words_unassigned():
     t = assign_speakers(transcript(), Diarization())
     assert all(w.speaker is None for w in t.words())
+
+
+def test_words_at_a_turn_change_stay_with_their_sentence():
+    # The next voice starts early (diarization onset before the turn): its largest
+    # overlap would give "here." to SPK1; the sentence keeps it with SPK0.
+    seg = Segment(
+        0,
+        0.0,
+        3.0,
+        "Glad to be here. Thanks for having me.",
+        words(
+            [
+                (0.0, 0.3, "Glad"),
+                (0.3, 0.5, "to"),
+                (0.5, 0.7, "be"),
+                (0.7, 1.1, "here."),
+                (1.3, 1.6, "Thanks"),
+                (1.6, 1.8, "for"),
+                (1.8, 2.1, "having"),
+                (2.1, 2.4, "me."),
+            ]
+        ),
+    )
+    t = Transcript("s", Source("a.wav", "0" * 64, 3.0), "en", [seg])
+    d = Diarization(
+        turns=[SpeakerTurn(0.0, 0.88, "SPK0"), SpeakerTurn(0.8, 2.5, "SPK1")],
+        voices={"SPK0": [1.0, 0.0], "SPK1": [0.0, 1.0]},
+    )
+    assert speaker_of_spans(d, [(0.7, 1.1)]) == ["SPK1"]  # the largest overlap alone
+    out = assign_speakers(t, d)
+    assert [(s.speaker, s.text) for s in out.segments] == [
+        ("SPK0", "Glad to be here."),
+        ("SPK1", "Thanks for having me."),
+    ]
+
+
+def test_crosstalk_without_words_is_found():
+    from pipeline.speakers.assign import unvoiced_overlaps
+
+    t = assign_speakers(transcript(), diarization())
+    d = diarization()
+    # SPK1 also talks under SPK0's "Hello and welcome" (0.1-0.9) and has no words there.
+    d.turns.append(SpeakerTurn(0.1, 0.9, "SPK1"))
+    d.turns.sort(key=lambda x: x.start)
+    assert unvoiced_overlaps(t, d) == {"SPK1": [(0.1, 0.9)]}
+    # A voice heard under its own words, or too briefly, is not marked.
+    d.turns.append(SpeakerTurn(4.2, 4.4, "SPK1"))
+    assert unvoiced_overlaps(t, d) == {"SPK1": [(0.1, 0.9)]}

@@ -486,11 +486,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--markdown", action="store_true", help="also print README tables")
     ap.add_argument("--out", type=Path, default=GOLD_PATH)
+    ap.add_argument(
+        "--sessions", type=Path, default=SESSIONS_DIR, help="folder of session YAML files"
+    )
     args = ap.parse_args(argv)
 
-    paths = sorted(SESSIONS_DIR.glob("*.yaml"))
+    paths = sorted(args.sessions.glob("*.yaml"))
     if not paths:
-        print(f"no sessions in {SESSIONS_DIR}", file=sys.stderr)
+        print(f"no sessions in {args.sessions}", file=sys.stderr)
         return 1
     records: list[dict] = []
     errors: list[str] = []

@@ -7,15 +7,15 @@ engine costs nothing until someone asks for it.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from pipeline import registry
 from pipeline.errors import PipelineError
+from pipeline.registry import has_module
 from pipeline.transcript import Segment
 
 if TYPE_CHECKING:
@@ -23,11 +23,7 @@ if TYPE_CHECKING:
 
     from pipeline.config import AsrConfig
 
-#: name -> "module:Class"
-ENGINES = {
-    "faster_whisper": "pipeline.asr.faster_whisper:FasterWhisperEngine",
-    "openai_whisper": "pipeline.asr.openai_whisper:OpenAIWhisperEngine",
-}
+__all__ = ["AsrEngine", "AsrResult", "Progress", "get_engine", "has_module", "model_fingerprint"]
 
 Progress = Callable[[float], None]
 
@@ -48,32 +44,20 @@ class AsrEngine(Protocol):
     def provenance(self) -> dict[str, Any]: ...
 
 
-def engine_class(name: str) -> Any:
-    if name not in ENGINES:
-        raise PipelineError(f"Unknown asr.engine '{name}'. Available: {', '.join(ENGINES)}")
-    module, _, cls = ENGINES[name].partition(":")
-    return getattr(importlib.import_module(module), cls)
-
-
 def available() -> dict[str, bool]:
     """Which engines can run here (their packages are installed)."""
-    return {name: engine_class(name).is_available() for name in ENGINES}
-
-
-_loaded: dict[tuple[Any, ...], AsrEngine] = {}
+    return {
+        name: registry.engine_class("asr.engine", name).is_available()
+        for name in registry.names("asr.engine")
+    }
 
 
 def get_engine(cfg: AsrConfig, models_dir: Path) -> AsrEngine:
     """The engine for ``cfg``, loaded once per process (models take seconds to load)."""
-    key = (cfg, str(models_dir))
-    if key not in _loaded:
-        cls = engine_class(cfg.engine)
-        if not cls.is_available():
-            raise PipelineError(
-                f"asr.engine '{cfg.engine}' is not installed.", hint=cls.INSTALL_HINT
-            )
-        _loaded[key] = cls(cfg, models_dir)
-    return _loaded[key]
+    cls = registry.engine_class("asr.engine", cfg.engine)
+    if not cls.is_available():
+        raise PipelineError(f"asr.engine '{cfg.engine}' is not installed.", hint=cls.INSTALL_HINT)
+    return registry.cached(("asr", cfg, str(models_dir)), lambda: cls(cfg, models_dir))
 
 
 def model_fingerprint(cfg: AsrConfig, models_dir: Path) -> str:
@@ -84,7 +68,3 @@ def model_fingerprint(cfg: AsrConfig, models_dir: Path) -> str:
     if as_file.is_file():
         return file_sha256(as_file)
     return resolve_faster_whisper(cfg.model, models_dir).sha256
-
-
-def has_module(name: str) -> bool:
-    return importlib.util.find_spec(name) is not None

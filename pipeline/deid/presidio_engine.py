@@ -31,7 +31,6 @@ from pipeline.deid.roster import (
     tokens,
     word_list,
 )
-from pipeline.deid.spoken import find_all
 from pipeline.errors import PipelineError
 
 #: Presidio entity -> qscribe type.
@@ -118,6 +117,8 @@ def find_context_people(
                 break
             if not cased and nxt.low in name_words() and is_kin:
                 break
+            if not cased and is_kin and not _name_like(nxt.low):
+                break  # "my grandma still lives", "my sister's wedding": no name follows
             if text[toks[j - 1].end : nxt.start].strip(" "):  # punctuation ends the name
                 break
             end = nxt.end
@@ -125,6 +126,13 @@ def find_context_people(
         if end is not None:
             out.append((tok.start if is_title else toks[i + 1].start, end))
     return out
+
+
+def _name_like(word: str) -> bool:
+    """In lowercase text: a first name that is no everyday word, or a rare word."""
+    from pipeline.deid.truecase import first_names, zipf
+
+    return (word in first_names() and zipf(word) < 4.5) or zipf(word) < 3.0
 
 
 CAP = r"[A-Z][\w'’.-]*"
@@ -194,27 +202,171 @@ def find_places(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _places_pattern().finditer(text.lower())]
 
 
-def plausible(span: str, kind: str, cased: bool) -> bool:
+def plausible(span: str, kind: str, cased: bool, source: str = "presidio") -> bool:
     """Drop NER findings that are everyday words ("email me" taken for a person)."""
-    from pipeline.deid.truecase import first_names, zipf
+    from pipeline.deid.recognizers.vocabulary import NOT_NAMES
+    from pipeline.deid.truecase import first_names, places, zipf
 
     words = span.lower().split()
     if span.strip().lower() in NOT_ENTITY or not words:
         return False
+    if kind in ("PERSON", "ORG", "PLACE"):
+        core = [re.sub(r"['’]s$|[^\w'’-]", "", w) for w in words if w not in ("the", "a", "an")]
+        core = [w for w in core if w]
+        if not core or all(w in NOT_NAMES or w in ("day", "new", "year") for w in core):
+            return False  # "Hmong", "Valentine's Day", "the Hmong New Year"
+        if (
+            source == "presidio"
+            and len(core) == 1
+            and len(core[0]) > 2
+            and zipf(core[0]) >= 4.5
+            and core[0] not in first_names()
+            and not (kind == "PLACE" and core[0] in places())
+            and (not cased or not span[:1].isupper())
+        ):
+            return False  # spaCy's "floor", "line", "mine", "max": everyday words
     if kind == "PERSON" and not cased:
         return any(w in first_names() or zipf(w) < 4.0 for w in words)
     return True
 
 
+#: A finding of these types that contains others is the identifier they are part of
+#: ("carmen.reyes71@hotmail.com" holds the roster name Carmen Reyes: one [EMAIL]).
+CONTAINERS = frozenset({"EMAIL", "URL", "PHONE", "ID", "ADDRESS", "DATE"})
+
+
 def resolve(findings: list[Finding]) -> list[Finding]:
-    """Drop findings that overlap a stronger one (roster first, then by type, then length)."""
+    """One finding per run of overlapping findings, covering all of them.
+
+    Overlapping findings are merged, so no word that any of them covers is left behind
+    ("Visiting Nurse Service" and "Nurse Service"). The merged finding takes the type
+    (and roster key) of the strongest member: roster first, then by type, then length;
+    a contact, number, address or date that contains all the others wins over them.
+    """
     rank = {t: i for i, t in enumerate(PRIORITY)}
-    ordered = sorted(findings, key=lambda f: (rank.get(f.type, 99), -(f.end - f.start), -f.score))
-    kept: list[Finding] = []
+    ordered = sorted(findings, key=lambda f: (f.start, -f.end))
+    groups: list[list[Finding]] = []
+    end = -1
     for f in ordered:
-        if not any(k.start < f.end and f.start < k.end for k in kept):
-            kept.append(f)
-    return sorted(kept, key=lambda f: f.start)
+        if groups and f.start < end:
+            groups[-1].append(f)
+            end = max(end, f.end)
+        else:
+            groups.append([f])
+            end = f.end
+    out = []
+    for group in groups:
+        start, stop = min(f.start for f in group), max(f.end for f in group)
+        widest = max(group, key=lambda f: (f.end - f.start, -rank.get(f.type, 99)))
+        if widest.type in CONTAINERS and widest.start == start and widest.end == stop:
+            best = widest
+        else:
+            best = min(group, key=lambda f: (rank.get(f.type, 99), -(f.end - f.start), -f.score))
+        out.append(Finding(start, stop, best.type, best.score, best.source, best.key))
+    return out
+
+
+def _heads() -> frozenset[str]:
+    from pipeline.deid.recognizers.vocabulary import ORG_HEADS, PLACE_HEADS
+
+    return ORG_HEADS | PLACE_HEADS
+
+
+HEAD_WORD = re.compile(r"\s([A-Za-z][\w'’]*)")
+LEAD_WORD = re.compile(
+    r"(?:^|\s)(st\.?|saint|mount|mt\.?|lake|fort|port|san|santa|new|el|la|los|las)\s$", re.I
+)
+CAP_BEFORE = re.compile(r"([A-Z][\w'’-]*)\s$")
+CAP_AFTER = re.compile(r"\s([A-Z][\w'’-]*)")
+
+
+STREET_END = re.compile(
+    r"(?:street|st|avenue|ave|road|rd|boulevard|blvd|drive|dr|lane|ln|way|place|court|ct|"
+    r"terrace|parkway|pkwy|highway|hwy|pike|concourse|circle|broadway)\.?$",
+    re.IGNORECASE,
+)
+#: Between a house number and its street: spaces, perhaps a direction.
+NUMBER_GAP = re.compile(r"^\s+(?:(?:north|south|east|west|n|s|e|w)\.?\s+)?$", re.IGNORECASE)
+UNIT_AFTER = re.compile(
+    r"^,?\s+(?:(?:apartment|apt\.?|unit|suite|number|#)\s*[a-z0-9]{1,4}\b|"
+    r"(?:(?:the\s+)?(?:first|second|third|fourth|fifth|sixth|\d+(?:st|nd|rd|th))\s+floor)\b)",
+    re.IGNORECASE,
+)
+
+
+def extend_address(text: str, f: Finding) -> Finding:
+    """A street with the house number said before it is an address ("fifteen oh nine" +
+    "Algonquin", "2431" + "Grand Concourse"), and an address takes the apartment or
+    floor said right after it (", apartment C", ", second floor")."""
+    from pipeline.deid.spoken import number_runs
+
+    if f.type not in ("ADDRESS", "PLACE", "PERSON", "ORG"):
+        return f
+    start, end, kind = f.start, f.end, f.type
+    if kind != "ADDRESS" and not STREET_END.search(text[f.start : f.end]):
+        return f
+    for a, b, digits in number_runs(text[max(0, f.start - 60) : f.start]):
+        a += max(0, f.start - 60)
+        b += max(0, f.start - 60)
+        if NUMBER_GAP.match(text[b : f.start]) and len(digits) <= 6:
+            start, kind = a, "ADDRESS"
+    if kind == "ADDRESS":
+        m = UNIT_AFTER.match(text[end : end + 40])
+        if m:
+            end += m.end()
+    if (start, end, kind) == (f.start, f.end, f.type):
+        return f
+    return Finding(start, end, kind, f.score, f.source, f.key)
+
+
+def extend(view: str, f: Finding) -> Finding:
+    """A place or organization grown over the words that belong to its name: a head noun
+    after it ("fountain" + "house"), a capitalized word next to it in cased text
+    ("Visiting" + "Nurse Service"), "St."/"Mount"/"Lake" before it."""
+    if f.type not in ("PLACE", "ORG", "PERSON"):
+        return f
+    from pipeline.deid.recognizers.base import sentence_start
+    from pipeline.deid.recognizers.vocabulary import NOT_NAMES
+
+    heads = _heads()
+    start, end, kind = f.start, f.end, f.type
+    for _ in range(3):
+        m = HEAD_WORD.match(view, end)
+        if not m:
+            break
+        word = m.group(1)
+        low = re.sub(r"['’]s$", "", word.lower())
+        if low in heads and not (f.type == "PERSON" and low in ("house", "kitchen", "bar", "co")):
+            end = m.end()
+            if kind == "PERSON":
+                from pipeline.deid.recognizers.vocabulary import ORG_HEADS
+
+                kind = "ORG" if low in ORG_HEADS else "PLACE"
+            continue
+        if kind != "PERSON" and word[0].isupper() and low not in NOT_NAMES and low not in STOP:
+            end = m.end()
+            continue
+        break
+    for _ in range(3):
+        before = view[max(0, start - 30) : start]
+        m = LEAD_WORD.search(before)
+        if m and kind != "PERSON":
+            start -= len(before) - m.start(1)
+            continue
+        m = CAP_BEFORE.search(before)
+        if (
+            m
+            and kind != "PERSON"
+            and m.group(1).lower() not in NOT_NAMES
+            and m.group(1).lower() not in STOP
+            and not sentence_start(view, start - len(before) + m.start(1))
+        ):
+            start -= len(before) - m.start(1)
+            continue
+        break
+    if (start, end, kind) == (f.start, f.end, f.type):
+        return f
+    return Finding(start, end, kind, f.score, f.source, f.key)
 
 
 class PresidioEngine:
@@ -259,6 +411,10 @@ class PresidioEngine:
             self.analyzer = AnalyzerEngineProvider(
                 analyzer_engine_conf_file=str(path)
             ).create_engine()
+        # qscribe's recognizer families, in the same registry (one threshold for all).
+        from pipeline.deid.recognizers import register
+
+        register(self.analyzer.registry)
         # Only the tokens and named entities are used: the parser, tagger and lemmatizer
         # (Presidio's context words fall back to the plain token) cost 40% of the time.
         nlp = self.analyzer.nlp_engine.nlp["en"]  # type: ignore[attr-defined]
@@ -279,39 +435,79 @@ class PresidioEngine:
         cased_flags = [is_cased(t) for t in texts]
         # Lowercase text gets likely names capitalized first; offsets do not move.
         views = [t if c else truecase(t) for t, c in zip(texts, cased_flags, strict=True)]
-        ner = self.batch.analyze_iterator(
-            views,
-            language="en",
-            entities=self.entities,
-            score_threshold=self.score_threshold,
-            batch_size=32,
-        )
+        from pipeline.deid.recognizers.base import CASED, ROSTER_WORDS
+
+        # The recognizers are told whether the text came cased (a capital is Whisper's)
+        # or was truecased (a capital is a guess): one batch per kind.
+        ner: list[Any] = [None] * len(texts)
+        for flag in (True, False):
+            idx = [i for i, c in enumerate(cased_flags) if c == flag]
+            if not idx:
+                continue
+            token = CASED.set(flag)
+            words = ROSTER_WORDS.set(frozenset(roster.person_tokens) if roster else frozenset())
+            try:
+                results = self.batch.analyze_iterator(
+                    [views[i] for i in idx],
+                    language="en",
+                    entities=self.entities,
+                    score_threshold=self.score_threshold,
+                    batch_size=32,
+                )
+            finally:
+                CASED.reset(token)
+                ROSTER_WORDS.reset(words)
+            for i, r in zip(idx, results, strict=True):
+                ner[i] = r
         out = []
-        roster_words = set(roster.person_tokens) if roster else set()
         for text, view, cased, results in zip(texts, views, cased_flags, ner, strict=True):
             found = [
-                Finding(r.start, r.end, TYPES[r.entity_type], r.score, "presidio")
+                Finding(r.start, r.end, TYPES[r.entity_type], r.score, _source(r))
                 for r in results
                 if r.entity_type in TYPES
-                and plausible(text[r.start : r.end], TYPES[r.entity_type], cased)
-            ]
-            found += [Finding(s.start, s.end, s.type, s.score, "spoken") for s in find_all(text)]
-            found += [
-                Finding(a, b, "PERSON", 0.6, "context")
-                for a, b in find_context_people(text, cased, roster_words)
-            ]
-            found += [Finding(a, b, "PLACE", 0.6, "gazetteer") for a, b in find_places(text)]
-            found += [
-                Finding(a, b, t, 0.55, "shape")
-                for a, b, t in find_cased_entities(view, roster_words)
+                and (
+                    _source(r) != "presidio"  # qscribe's recognizers check their own findings
+                    or plausible(text[r.start : r.end], TYPES[r.entity_type], cased)
+                )
             ]
             if roster is not None:
                 found += [
                     Finding(s.start, s.end, s.type, s.score, "roster", key)
                     for s, key in find_roster(text, roster, cased=cased, fuzzy=fuzzy)
                 ]
-            out.append(resolve([_trim(text, f) for f in found]))
+            merged = resolve([extend(view, _trim(text, f)) for f in found])
+            out.append(resolve([extend_address(text, f) for f in merged]))
         return out
+
+
+#: qscribe's recognizers that keep the short source names of the deid report.
+SOURCES = {
+    "SpokenRecognizer": "spoken",
+    "ContextPersonRecognizer": "context",
+    "GazetteerRecognizer": "gazetteer",
+    "ShapeRecognizer": "shape",
+}
+
+
+def _source(result: Any) -> str:
+    """Which recognizer found it: "presidio" for Presidio's own, else qscribe's by name."""
+    name = (result.recognition_metadata or {}).get("recognizer_name", "")
+    if name in SOURCES:
+        return SOURCES[name]
+    return name if name.endswith("Recognizer") and name.startswith(QSCRIBE_PREFIXES) else "presidio"
+
+
+QSCRIBE_PREFIXES = (
+    "ProperNoun",
+    "Identifier",
+    "NameList",
+    "Locality",
+    "Chain",
+    "Religious",
+    "Institution",
+    "Day",
+    "Address",
+)
 
 
 def _trim(text: str, f: Finding) -> Finding:

