@@ -7,7 +7,6 @@ the summary while the others go on. Tasks run on a thread pool (``runner.kind:
 local``) or on a Dask cluster through prefect-dask (``runner.kind: dask``).
 """
 
-from __future__ import annotations
 
 from typing import Any
 
