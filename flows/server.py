@@ -50,10 +50,14 @@ def wait_until_up(api: str, proc: subprocess.Popen[bytes], timeout: float = 600)
 
 
 @contextlib.contextmanager
-def local_server(host: str = "127.0.0.1", port: int | None = None) -> Iterator[str]:
-    """A Prefect server in a child process while the block runs; yields its API URL."""
+def local_server(
+    host: str = "127.0.0.1", port: int | None = None, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """A Prefect server in a child process while the block runs; yields its API URL
+    (``env``: the child's environment, this process's by default)."""
     port = port or free_port()
-    env = {**os.environ, "PREFECT_UI_ENABLED": "false"}
+    env = {**(env if env is not None else os.environ), "PREFECT_UI_ENABLED": "false"}
+    env["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
     proc = subprocess.Popen(
         command(host, port),
         env=env,

@@ -7,7 +7,6 @@ the summary while the others go on. Tasks run on a thread pool (``runner.kind:
 local``) or on a Dask cluster through prefect-dask (``runner.kind: dask``).
 """
 
-
 from typing import Any
 
 from prefect import flow

@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -212,49 +211,12 @@ def test_killed_batch_resumes_to_identical_outputs(tmp_path, conversation, call,
     assert leftovers == []
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_runs_against_a_running_prefect_server(tmp_path, clips, models_dir):
+    from flows.server import local_server
+
     server_home = tmp_path / "server-home"
-    port = free_port()
-    env = {
-        **os.environ,
-        "PREFECT_HOME": str(server_home),
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_SERVER_UI_ENABLED": "false",
-    }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "prefect",
-            "server",
-            "start",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    api = f"http://127.0.0.1:{port}/api"
-    try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"{api}/health", timeout=2)
-                break
-            except OSError:
-                assert time.time() < deadline, "Prefect server did not start"
-                assert server.poll() is None, "Prefect server exited"
-                time.sleep(0.5)
+    env = {**os.environ, "PREFECT_HOME": str(server_home)}
+    with local_server(env=env) as api:
         incoming = tmp_path / "in"
         incoming.mkdir()
         shutil.copy(clips["speech"], incoming / "jfk.wav")
@@ -279,6 +241,3 @@ def test_runs_against_a_running_prefect_server(tmp_path, clips, models_dir):
         assert [r["state_type"] for r in runs] == ["COMPLETED"]
         spoken = phrases((tmp_path / "out" / "jfk" / "transcript.txt").read_text())
         assert files_containing(server_home, spoken) == {}
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
