@@ -65,3 +65,20 @@ def test_no_codebook_no_codes(tmp_path):
     assert stage("codes", session, cfg).counts["suggestions"] is None
     stage("export", session, cfg, out=tmp_path / "out")
     assert not (tmp_path / "out" / "plain" / "suggestions.json").exists()
+
+
+def test_a_rerun_keeps_the_teams_codings(tmp_path):
+    """The review app keeps the RA's decisions in 06_codes: pre-tagging again keeps them."""
+    cfg = load_settings(write_config(tmp_path, ROOT / "var" / "models"))
+    book = ROOT / "configs" / "codebooks" / "social-interaction-policy.yaml"
+    manifest = SessionManifest(session_id="keep", kind="member_focus_group", codebook=book)
+    session = open_session(cfg, "keep")
+    (tmp_path / "t.json").write_text(transcript().to_json())
+    adopt_transcript(session, tmp_path / "t.json", transcript())
+    stage("deid", session, cfg, manifest)
+    stage("codes", session, cfg, manifest)
+    codings = session.root / "06_codes" / "codings.jsonl"
+    codings.write_text('{"session_id": "keep", "segment_id": 1, "text": "x", "codes": []}\n')
+    again = manifest.model_copy(update={"kind": "staff_interview"})  # a new key: reruns
+    assert not stage("codes", session, cfg, again).cached
+    assert codings.is_file()

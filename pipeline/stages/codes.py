@@ -53,8 +53,10 @@ class Codes(Stage):
 
     def run(self, ctx: Context, folder: Path, key: str) -> Done:
         codebook = codebook_of(ctx)
+        # Only this stage's own files: the RA's code decisions and codings from the review
+        # app (review.json, codings.jsonl) live here too and must survive a rerun.
         for old in folder.iterdir():
-            if old.is_file() and old.name != "stage.json":
+            if old.is_file() and (old.name.startswith("suggestions.") or old.suffix == ".qdpx"):
                 old.unlink()
         if codebook is None:
             return Done([], {"suggestions": None})
