@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pytest
@@ -327,10 +326,6 @@ def test_roster_for_people():
         [Person(id="M1", name="Ana Ruiz", aliases=["Annie"], role="member")], ["Org X"], []
     )
     assert {n.text for n in r.names} == {"Ana Ruiz", "Annie", "Org X"}
-
-
-def test_no_plaintext_env_leak():
-    assert os.environ.get("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS") == ""
 
 
 @pytest.mark.slow

@@ -117,10 +117,13 @@ def test_base_settings_file_matches_the_defaults():
 
 
 def test_offline_environment_is_forced():
+    """A stray shell variable cannot turn a download or telemetry back on."""
     code = (
-        "import os\nos.environ['HF_HUB_OFFLINE'] = '0'\nimport pipeline\n"
+        "import os\nos.environ['HF_HUB_OFFLINE'] = '0'\n"
+        "os.environ['TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS'] = 'https://example.org/list'\n"
+        "import pipeline\n"
         "print(os.environ['HF_HUB_OFFLINE'], os.environ['ORT_DISABLE_TELEMETRY'],"
-        " os.environ['DO_NOT_TRACK'])"
+        " os.environ['DO_NOT_TRACK'], repr(os.environ['TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS']))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
-    assert out.stdout.split() == ["1", "1", "1"]
+    assert out.stdout.split() == ["1", "1", "1", "''"]
