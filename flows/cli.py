@@ -110,7 +110,7 @@ def nothing_to_do(
         if not stages.up_to_date(ctx):
             return None
         contexts.append((job, ctx))
-    rows = [summary_row(job, stages.run_all(ctx) if ctx else []) for job, ctx in contexts]
+    rows = [summary_row(job, stages.recorded(ctx) if ctx else []) for job, ctx in contexts]
     record_run(cfg.paths.logs, rows)
     return rows
 
